@@ -1,0 +1,496 @@
+//! The Codex backend's SSE events, typed ([`BackendEvent`]).
+//!
+//! The backend dispatches on the JSON `type` field of each `data:` payload (the SSE `event:`
+//! name is used only when the payload has no `type`). Every `response.*` event of the protocol
+//! has a typed variant; `codex.rate_limits`, `keepalive` and `error` too. Anything else becomes
+//! [`BackendEvent::Unknown`]: a new event type never fails a stream.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::items::{ContentPart, Item};
+use crate::response::ResponseError;
+use crate::tagged::tagged_enum;
+
+/// Why a response stopped early (`incomplete_details`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct IncompleteDetails {
+    /// `max_output_tokens`, `content_filter`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The `response` object carried by `response.created`, `.in_progress`, `.completed`,
+/// `.failed` and `.incomplete`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(default)]
+pub struct BackendResponse {
+    /// The response id.
+    pub id: String,
+    /// The model that answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `in_progress`, `completed`, `failed`, `incomplete`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The error of a failed response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ResponseError>,
+    /// Why an incomplete response stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete_details: Option<IncompleteDetails>,
+    /// Token usage (the backend's nested shape; see [`crate::Usage::from_backend`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Value>,
+    /// The output items (the Codex backend repeats them here; the stream's
+    /// `output_item.done` events are authoritative).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub output: Vec<Item>,
+    /// The response this one continues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_response_id: Option<String>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+macro_rules! event_struct {
+    ($(#[$meta:meta])* $name:ident { $( $(#[$fmeta:meta])* $field:ident: $ty:ty ),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+        #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+        #[serde(default)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+            /// The event's position in the stream, when the server numbers them.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub sequence_number: Option<u64>,
+            /// Fields this crate does not model, kept as they came.
+            #[serde(flatten)]
+            pub extra: Map<String, Value>,
+        }
+    };
+}
+
+event_struct! {
+    /// `response.created`, `.in_progress`, `.completed`, `.failed`, `.incomplete`.
+    ResponseEvent {
+        /// The response so far.
+        response: BackendResponse,
+    }
+}
+
+/// `response.output_item.added` and `.done`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct OutputItemEvent {
+    /// The item's position in `output`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_index: Option<u64>,
+    /// The item (on `.done`, complete and authoritative).
+    pub item: Item,
+    /// The event's position in the stream, when the server numbers them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<u64>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+event_struct! {
+    /// `response.output_text.delta` and `response.reasoning_text.delta`.
+    ContentDeltaEvent {
+        /// The item the text belongs to.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The part's position in the item's content.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content_index: Option<u64>,
+        /// The new text.
+        delta: String,
+    }
+}
+
+event_struct! {
+    /// `response.output_text.done` and `response.reasoning_text.done`.
+    ContentDoneEvent {
+        /// The item the text belongs to.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The part's position in the item's content.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content_index: Option<u64>,
+        /// The whole text of the part.
+        text: String,
+    }
+}
+
+event_struct! {
+    /// `response.content_part.added` and `.done`.
+    ContentPartEvent {
+        /// The item the part belongs to.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The part's position in the item's content.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content_index: Option<u64>,
+        /// The part.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        part: Option<ContentPart>,
+    }
+}
+
+event_struct! {
+    /// `response.reasoning_summary_part.added` and `.done`.
+    SummaryPartEvent {
+        /// The reasoning item.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The summary part's position.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        summary_index: Option<u64>,
+        /// The part.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        part: Option<ContentPart>,
+    }
+}
+
+event_struct! {
+    /// `response.reasoning_summary_text.delta`.
+    SummaryTextDeltaEvent {
+        /// The reasoning item.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The summary part's position.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        summary_index: Option<u64>,
+        /// The new text.
+        delta: String,
+    }
+}
+
+event_struct! {
+    /// `response.reasoning_summary_text.done`.
+    SummaryTextDoneEvent {
+        /// The reasoning item.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The summary part's position.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        summary_index: Option<u64>,
+        /// The whole text of the part.
+        text: String,
+    }
+}
+
+event_struct! {
+    /// `response.function_call_arguments.delta`.
+    ArgumentsDeltaEvent {
+        /// The `function_call` item.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The call id, when the server sends it here.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
+        /// The new argument text.
+        delta: String,
+    }
+}
+
+event_struct! {
+    /// `response.function_call_arguments.done`.
+    ArgumentsDoneEvent {
+        /// The `function_call` item.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The call id, when the server sends it here.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
+        /// The function's name, when the server sends it here.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The whole argument text.
+        arguments: String,
+    }
+}
+
+event_struct! {
+    /// `response.custom_tool_call_input.delta`.
+    CustomToolInputDeltaEvent {
+        /// The `custom_tool_call` item.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The call id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The new input text.
+        delta: String,
+    }
+}
+
+event_struct! {
+    /// `response.custom_tool_call_input.done`.
+    CustomToolInputDoneEvent {
+        /// The `custom_tool_call` item.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The call id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
+        /// The item's position in `output`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output_index: Option<u64>,
+        /// The whole input text.
+        input: String,
+    }
+}
+
+/// One rate-limit window of a `codex.rate_limits` event.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(default)]
+pub struct RateLimitWindow {
+    /// Percent of the window used.
+    pub used_percent: f64,
+    /// The window's length in minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_minutes: Option<u64>,
+    /// When the window resets, in Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_at: Option<i64>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The windows of a `codex.rate_limits` event.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(default)]
+pub struct RateLimitWindows {
+    /// The short window (typically 5 hours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<RateLimitWindow>,
+    /// The long window (typically weekly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<RateLimitWindow>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The credits of a `codex.rate_limits` event.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(default)]
+pub struct Credits {
+    /// Whether the account has credits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_credits: Option<bool>,
+    /// Whether credits are unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unlimited: Option<bool>,
+    /// The balance, as the server wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance: Option<Value>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+event_struct! {
+    /// `codex.rate_limits`: a usage snapshot sent inside the stream.
+    RateLimitsEvent {
+        /// The account's plan.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        plan_type: Option<String>,
+        /// The windows.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rate_limits: Option<RateLimitWindows>,
+        /// Credits.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        credits: Option<Credits>,
+        /// The limit's name, for a metered family.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit_name: Option<String>,
+        /// The metered limit's name.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        metered_limit_name: Option<String>,
+    }
+}
+
+event_struct! {
+    /// `error`: the server reports an error inside the stream.
+    StreamErrorEvent {
+        /// A machine-readable code.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// The server's message.
+        message: String,
+        /// The offending parameter, when given.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        param: Option<String>,
+    }
+}
+
+event_struct! {
+    /// `keepalive`: the connection is alive; nothing happened.
+    KeepaliveEvent {}
+}
+
+tagged_enum! {
+    /// One event of the Codex backend's response stream.
+    #[non_exhaustive]
+    pub enum BackendEvent {
+        /// `response.created`.
+        Created(ResponseEvent) = "response.created",
+        /// `response.in_progress`.
+        InProgress(ResponseEvent) = "response.in_progress",
+        /// `response.queued`.
+        Queued(ResponseEvent) = "response.queued",
+        /// `response.output_item.added`.
+        OutputItemAdded(OutputItemEvent) = "response.output_item.added",
+        /// `response.output_item.done` (authoritative items).
+        OutputItemDone(OutputItemEvent) = "response.output_item.done",
+        /// `response.content_part.added`.
+        ContentPartAdded(ContentPartEvent) = "response.content_part.added",
+        /// `response.content_part.done`.
+        ContentPartDone(ContentPartEvent) = "response.content_part.done",
+        /// `response.output_text.delta`.
+        OutputTextDelta(ContentDeltaEvent) = "response.output_text.delta",
+        /// `response.output_text.done`.
+        OutputTextDone(ContentDoneEvent) = "response.output_text.done",
+        /// `response.reasoning_summary_part.added`.
+        ReasoningSummaryPartAdded(SummaryPartEvent) = "response.reasoning_summary_part.added",
+        /// `response.reasoning_summary_part.done`.
+        ReasoningSummaryPartDone(SummaryPartEvent) = "response.reasoning_summary_part.done",
+        /// `response.reasoning_summary_text.delta`.
+        ReasoningSummaryTextDelta(SummaryTextDeltaEvent) = "response.reasoning_summary_text.delta",
+        /// `response.reasoning_summary_text.done`.
+        ReasoningSummaryTextDone(SummaryTextDoneEvent) = "response.reasoning_summary_text.done",
+        /// `response.reasoning_text.delta`.
+        ReasoningTextDelta(ContentDeltaEvent) = "response.reasoning_text.delta",
+        /// `response.reasoning_text.done`.
+        ReasoningTextDone(ContentDoneEvent) = "response.reasoning_text.done",
+        /// `response.function_call_arguments.delta`.
+        FunctionCallArgumentsDelta(ArgumentsDeltaEvent) = "response.function_call_arguments.delta",
+        /// `response.function_call_arguments.done`.
+        FunctionCallArgumentsDone(ArgumentsDoneEvent) = "response.function_call_arguments.done",
+        /// `response.custom_tool_call_input.delta`.
+        CustomToolCallInputDelta(CustomToolInputDeltaEvent) = "response.custom_tool_call_input.delta",
+        /// `response.custom_tool_call_input.done`.
+        CustomToolCallInputDone(CustomToolInputDoneEvent) = "response.custom_tool_call_input.done",
+        /// `response.completed`.
+        Completed(ResponseEvent) = "response.completed",
+        /// `response.failed`.
+        Failed(ResponseEvent) = "response.failed",
+        /// `response.incomplete`.
+        Incomplete(ResponseEvent) = "response.incomplete",
+        /// `codex.rate_limits`.
+        RateLimits(RateLimitsEvent) = "codex.rate_limits",
+        /// `keepalive`.
+        Keepalive(KeepaliveEvent) = "keepalive",
+        /// `error`.
+        Error(StreamErrorEvent) = "error",
+        @unknown
+        /// Any other event, kept whole. Also used for a known type whose payload does not fit.
+        Unknown {
+            /// The event's `type` (or SSE event name); empty when it had none.
+            event_type: String,
+            /// The payload as received.
+            raw: Value,
+        }
+    }
+}
+
+/// A `data:` payload that is not a JSON value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the backend sent an SSE event whose data is not JSON ({reason}); the event was skipped")]
+pub struct NotJsonError {
+    /// The JSON parser's complaint.
+    pub reason: String,
+}
+
+impl BackendEvent {
+    const DEFAULT_TAG: Option<&'static str> = None;
+
+    fn from_unknown(tag: Option<String>, raw: Value) -> Self {
+        BackendEvent::Unknown { event_type: tag.unwrap_or_default(), raw }
+    }
+
+    fn unknown_raw(&self) -> &Value {
+        match self {
+            BackendEvent::Unknown { raw, .. } => raw,
+            _ => &Value::Null,
+        }
+    }
+
+    /// Decodes one SSE frame: its `event:` name (if any) and its `data:` text.
+    ///
+    /// The JSON `type` wins over the SSE event name; an empty payload with an event name (such
+    /// as a bare `event: keepalive`) is read as `{"type": name}`.
+    ///
+    /// ```
+    /// use codex_schema::BackendEvent;
+    /// let event = BackendEvent::parse(None, r#"{"type":"response.output_text.delta","delta":"Hi"}"#).unwrap();
+    /// assert!(matches!(event, BackendEvent::OutputTextDelta(ref d) if d.delta == "Hi"));
+    /// let later = BackendEvent::parse(None, r#"{"type":"response.new_thing","x":1}"#).unwrap();
+    /// assert_eq!(later.type_name(), Some("response.new_thing"));
+    /// ```
+    pub fn parse(event_name: Option<&str>, data: &str) -> Result<BackendEvent, NotJsonError> {
+        let name = event_name.filter(|n| !n.is_empty());
+        if data.trim().is_empty() {
+            let mut map = Map::new();
+            map.insert("type".to_owned(), Value::String(name.unwrap_or_default().to_owned()));
+            return Ok(Self::from_json(Value::Object(map)));
+        }
+        let mut value: Value =
+            serde_json::from_str(data).map_err(|e| NotJsonError { reason: e.to_string() })?;
+        if let (Value::Object(map), Some(name)) = (&mut value, name) {
+            if !map.contains_key("type") {
+                let mut with_type = Map::with_capacity(map.len() + 1);
+                with_type.insert("type".to_owned(), Value::String(name.to_owned()));
+                with_type.append(map);
+                *map = with_type;
+            }
+        }
+        Ok(Self::from_json(value))
+    }
+
+    /// `true` for the events that end a response (`completed`, `failed`, `incomplete`).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, BackendEvent::Completed(_) | BackendEvent::Failed(_) | BackendEvent::Incomplete(_))
+    }
+}

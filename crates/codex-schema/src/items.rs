@@ -1,0 +1,441 @@
+//! Conversation items: what goes into `input` and comes back in `output`.
+//!
+//! Items are lenient: an item whose `type` this crate does not know, or whose shape does not fit
+//! the known type, is kept as [`Item::Unknown`] with its JSON untouched, and every known item keeps
+//! fields it does not model in `extra`, so anything read can be written back unchanged.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::tagged::tagged_enum;
+
+/// Who speaks a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The person or program asking.
+    User,
+    /// The model.
+    Assistant,
+    /// System guidance (sent as `developer` on the Codex profile, which has no `system` role).
+    System,
+    /// Developer guidance.
+    Developer,
+}
+
+impl Role {
+    /// The wire spelling of the role.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::System => "system",
+            Role::Developer => "developer",
+        }
+    }
+}
+
+/// Plain text given to the model (`input_text`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct InputText {
+    /// The text.
+    pub text: String,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An image given to the model (`input_image`): a URL, a data URL, or an uploaded file id.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct InputImage {
+    /// `https://…` or `data:<mime>;base64,…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    /// An uploaded file's id, where the server supports files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
+    /// `low`, `high` or `auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Text written by the model (`output_text`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct OutputText {
+    /// The text.
+    pub text: String,
+    /// Citations and other annotations, as the server sent them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Vec<Value>>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A refusal written by the model (`refusal`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Refusal {
+    /// Why the model refused.
+    pub refusal: String,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+tagged_enum! {
+    /// One part of a message's content, of a reasoning summary, or of a tool output.
+    #[non_exhaustive]
+    pub enum ContentPart {
+        /// `input_text`.
+        InputText(InputText) = "input_text",
+        /// `input_image`.
+        InputImage(InputImage) = "input_image",
+        /// `output_text`.
+        OutputText(OutputText) = "output_text",
+        /// `summary_text`, a part of a reasoning summary.
+        SummaryText(InputText) = "summary_text",
+        /// `reasoning_text`, raw reasoning from models that expose it.
+        ReasoningText(InputText) = "reasoning_text",
+        /// `refusal`.
+        Refusal(Refusal) = "refusal",
+        @unknown
+        /// Any other part, kept as raw JSON.
+        Unknown(Value)
+    }
+}
+
+impl ContentPart {
+    const DEFAULT_TAG: Option<&'static str> = None;
+
+    fn from_unknown(_tag: Option<String>, raw: Value) -> Self {
+        ContentPart::Unknown(raw)
+    }
+
+    fn unknown_raw(&self) -> &Value {
+        match self {
+            ContentPart::Unknown(raw) => raw,
+            _ => &Value::Null,
+        }
+    }
+
+    /// An `input_text` part.
+    pub fn input_text(text: impl Into<String>) -> Self {
+        ContentPart::InputText(InputText { text: text.into(), extra: Map::new() })
+    }
+
+    /// An `output_text` part.
+    pub fn output_text(text: impl Into<String>) -> Self {
+        ContentPart::OutputText(OutputText { text: text.into(), ..OutputText::default() })
+    }
+
+    /// An `input_image` part from a URL or a `data:` URL.
+    pub fn input_image_url(url: impl Into<String>) -> Self {
+        ContentPart::InputImage(InputImage { image_url: Some(url.into()), ..InputImage::default() })
+    }
+
+    /// The part's text, for the text-bearing kinds.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            ContentPart::InputText(p) | ContentPart::SummaryText(p) | ContentPart::ReasoningText(p) => {
+                Some(&p.text)
+            }
+            ContentPart::OutputText(p) => Some(&p.text),
+            _ => None,
+        }
+    }
+}
+
+/// A message's content: a plain string or a list of parts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum MessageContent {
+    /// A plain string.
+    Text(String),
+    /// A list of parts.
+    Parts(Vec<ContentPart>),
+}
+
+impl MessageContent {
+    /// All text of the content joined without separator (images and unknown parts are skipped).
+    pub fn joined_text(&self) -> String {
+        match self {
+            MessageContent::Text(text) => text.clone(),
+            MessageContent::Parts(parts) => parts.iter().filter_map(ContentPart::text).collect(),
+        }
+    }
+}
+
+impl From<&str> for MessageContent {
+    fn from(text: &str) -> Self {
+        MessageContent::Text(text.to_owned())
+    }
+}
+
+impl From<String> for MessageContent {
+    fn from(text: String) -> Self {
+        MessageContent::Text(text)
+    }
+}
+
+impl From<Vec<ContentPart>> for MessageContent {
+    fn from(parts: Vec<ContentPart>) -> Self {
+        MessageContent::Parts(parts)
+    }
+}
+
+/// A message item (`type: "message"`; the type may be omitted when reading, as OpenAI allows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Message {
+    /// The item id the server gave it (never sent to the Codex backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Who speaks.
+    pub role: Role,
+    /// What is said.
+    pub content: MessageContent,
+    /// `in_progress`, `completed` or `incomplete`, on output items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Message {
+    /// A message with the given role and content.
+    pub fn new(role: Role, content: impl Into<MessageContent>) -> Self {
+        Message { id: None, role, content: content.into(), status: None, extra: Map::new() }
+    }
+
+    /// A user message.
+    pub fn user(content: impl Into<MessageContent>) -> Self {
+        Self::new(Role::User, content)
+    }
+
+    /// An assistant message.
+    pub fn assistant(content: impl Into<MessageContent>) -> Self {
+        Self::new(Role::Assistant, content)
+    }
+
+    /// A system message.
+    pub fn system(content: impl Into<MessageContent>) -> Self {
+        Self::new(Role::System, content)
+    }
+
+    /// A developer message.
+    pub fn developer(content: impl Into<MessageContent>) -> Self {
+        Self::new(Role::Developer, content)
+    }
+}
+
+/// The model asking the caller to run a function (`function_call`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct FunctionCall {
+    /// The item id (never sent to the Codex backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The id that ties the call to its output.
+    pub call_id: String,
+    /// The function's name.
+    pub name: String,
+    /// The arguments as JSON text, exactly as the model wrote them.
+    #[serde(default)]
+    pub arguments: String,
+    /// `in_progress`, `completed` or `incomplete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl FunctionCall {
+    /// The arguments parsed as JSON, or `None` when the model wrote invalid JSON.
+    pub fn parsed_arguments(&self) -> Option<Value> {
+        serde_json::from_str(&self.arguments).ok()
+    }
+}
+
+/// A function's result: a string, or parts when it returns images.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum FunctionOutput {
+    /// Text (often JSON text).
+    Text(String),
+    /// `input_text` and `input_image` parts.
+    Parts(Vec<ContentPart>),
+}
+
+/// The caller's answer to a [`FunctionCall`] (`function_call_output`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct FunctionCallOutput {
+    /// The item id (never sent to the Codex backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `call_id` of the call this answers.
+    pub call_id: String,
+    /// The result.
+    pub output: FunctionOutput,
+    /// Status, when the server reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The model's reasoning (`reasoning`): a readable summary and, with `store: false`, the
+/// encrypted content that must be sent back on the next turn for the reasoning to carry over.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct ReasoningItem {
+    /// The item id (never sent to the Codex backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Summary parts (`summary_text`).
+    #[serde(default)]
+    pub summary: Vec<ContentPart>,
+    /// Opaque reasoning state, returned when `include` has `reasoning.encrypted_content`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted_content: Option<String>,
+    /// Raw reasoning parts, from models that expose them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Vec<ContentPart>>,
+    /// Status, when the server reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Fields this crate does not model, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ReasoningItem {
+    /// The summary parts' text joined with blank lines.
+    pub fn summary_text(&self) -> String {
+        let parts: Vec<&str> = self.summary.iter().filter_map(ContentPart::text).collect();
+        parts.join("\n\n")
+    }
+}
+
+tagged_enum! {
+    /// One conversation item, in `input` or in a response's `output`.
+    #[non_exhaustive]
+    pub enum Item {
+        /// `message`.
+        Message(Message) = "message",
+        /// `function_call`.
+        FunctionCall(FunctionCall) = "function_call",
+        /// `function_call_output`.
+        FunctionCallOutput(FunctionCallOutput) = "function_call_output",
+        /// `reasoning`.
+        Reasoning(ReasoningItem) = "reasoning",
+        @unknown
+        /// Any other item (`custom_tool_call`, `web_search_call`, a type added tomorrow…), kept
+        /// as raw JSON and sent back unchanged.
+        Unknown(Value)
+    }
+}
+
+impl Item {
+    const DEFAULT_TAG: Option<&'static str> = Some("message");
+
+    fn from_unknown(_tag: Option<String>, raw: Value) -> Self {
+        Item::Unknown(raw)
+    }
+
+    fn unknown_raw(&self) -> &Value {
+        match self {
+            Item::Unknown(raw) => raw,
+            _ => &Value::Null,
+        }
+    }
+
+    /// The item's id, if it has one.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Item::Message(m) => m.id.as_deref(),
+            Item::FunctionCall(c) => c.id.as_deref(),
+            Item::FunctionCallOutput(o) => o.id.as_deref(),
+            Item::Reasoning(r) => r.id.as_deref(),
+            Item::Unknown(raw) => raw.get("id").and_then(Value::as_str),
+        }
+    }
+}
+
+impl From<Message> for Item {
+    fn from(message: Message) -> Self {
+        Item::Message(message)
+    }
+}
+
+impl From<FunctionCall> for Item {
+    fn from(call: FunctionCall) -> Self {
+        Item::FunctionCall(call)
+    }
+}
+
+impl From<FunctionCallOutput> for Item {
+    fn from(output: FunctionCallOutput) -> Self {
+        Item::FunctionCallOutput(output)
+    }
+}
+
+impl From<ReasoningItem> for Item {
+    fn from(item: ReasoningItem) -> Self {
+        Item::Reasoning(item)
+    }
+}
+
+/// The result of running a tool the model asked for; becomes a `function_call_output` item.
+///
+/// ```
+/// use codex_schema::{Item, ToolResult};
+/// let item: Item = ToolResult::new("call_1", r#"{"temp": 21}"#).into();
+/// assert_eq!(item.type_name(), Some("function_call_output"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct ToolResult {
+    /// The `call_id` of the tool call this answers.
+    pub call_id: String,
+    /// The result text (often JSON).
+    pub output: String,
+}
+
+impl ToolResult {
+    /// A tool result.
+    pub fn new(call_id: impl Into<String>, output: impl Into<String>) -> Self {
+        ToolResult { call_id: call_id.into(), output: output.into() }
+    }
+}
+
+impl From<ToolResult> for FunctionCallOutput {
+    fn from(result: ToolResult) -> Self {
+        FunctionCallOutput {
+            id: None,
+            call_id: result.call_id,
+            output: FunctionOutput::Text(result.output),
+            status: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+impl From<ToolResult> for Item {
+    fn from(result: ToolResult) -> Self {
+        Item::FunctionCallOutput(result.into())
+    }
+}

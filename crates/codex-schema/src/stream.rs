@@ -1,0 +1,642 @@
+//! Stream events v1 ([`StreamEvent`]), the [`EventMapper`] that makes them from backend events,
+//! and the [`ResponseAccumulator`] that folds them into a [`Response`].
+//!
+//! One path, two endings: a streaming call hands the caller the v1 events as they come; a
+//! non-streaming call feeds the very same events into the accumulator. The two can never
+//! disagree. The schema is documented in `docs/stream_event_schema_v1.md`.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::backend::{BackendEvent, BackendResponse, ResponseEvent};
+use crate::items::{ContentPart, Item, Message, MessageContent, Role};
+use crate::response::{FinishReason, Response, ResponseError, ToolCall, Usage};
+
+/// The version of the stream event schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub enum SchemaVersion {
+    /// `"v1"`.
+    #[default]
+    #[serde(rename = "v1")]
+    V1,
+}
+
+/// The kinds of stream event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StreamEventType {
+    /// The response exists; always the first event. Carries `response_id`.
+    ResponseStarted,
+    /// Answer text. Carries `delta`.
+    TextDelta,
+    /// Reasoning summary text. Carries `delta`.
+    ReasoningDelta,
+    /// A reasoning item is complete (once per reasoning item).
+    ReasoningDone,
+    /// The model began a tool call (once per call). Carries `call_id`, `name`.
+    ToolCallStarted,
+    /// More argument text of a tool call. Carries `call_id`, `name`, `delta`.
+    ToolCallArgumentsDelta,
+    /// A tool call is complete (once per call). Carries `call_id`, `name`, `tool_call`.
+    ToolCallDone,
+    /// Token counts. Carries `usage`.
+    Usage,
+    /// The response ended; always the last event. Carries `finish_reason`.
+    ResponseCompleted,
+    /// The server reported an error. Carries `error`.
+    Error,
+}
+
+/// One event of a response stream, schema v1.
+///
+/// Serialized JSON uses exactly these field names; fields a type does not carry are omitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct StreamEvent {
+    /// Always `"v1"`.
+    #[serde(default)]
+    pub schema_version: SchemaVersion,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: StreamEventType,
+    /// The response this event belongs to, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_id: Option<String>,
+    /// New text (`text_delta`, `reasoning_delta`, `tool_call_arguments_delta`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<String>,
+    /// The tool call's id (`tool_call_*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    /// The tool's name (`tool_call_*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The complete tool call (`tool_call_done`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call: Option<ToolCall>,
+    /// Token counts (`usage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Why the model stopped (`response_completed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<FinishReason>,
+    /// The error (`error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ResponseError>,
+    /// The backend event this came from, as JSON (absent when the mapper is told not to keep it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+}
+
+impl StreamEvent {
+    /// An event of the given kind with no fields set.
+    pub fn new(kind: StreamEventType) -> Self {
+        StreamEvent {
+            schema_version: SchemaVersion::V1,
+            kind,
+            response_id: None,
+            delta: None,
+            call_id: None,
+            name: None,
+            tool_call: None,
+            usage: None,
+            finish_reason: None,
+            error: None,
+            raw: None,
+        }
+    }
+}
+
+/// The stream ended before the response did.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the response stream closed before `response.completed`; the answer is incomplete (retry the request)"
+)]
+pub struct StreamClosedEarly;
+
+#[derive(Debug, Default)]
+struct CallState {
+    item_id: Option<String>,
+    call_id: Option<String>,
+    name: Option<String>,
+    arguments: String,
+    started: bool,
+    done: bool,
+}
+
+impl CallState {
+    fn id(&self) -> Option<String> {
+        self.call_id.clone().or_else(|| self.item_id.clone())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ReasoningKey {
+    Summary(Option<String>, Option<u64>),
+    Text(Option<String>, Option<u64>),
+}
+
+/// Turns backend events into stream events v1, incrementally.
+///
+/// Guarantees: `response_started` comes first and once; each tool call gets one
+/// `tool_call_started` before its argument deltas and one `tool_call_done` (arguments assembled
+/// from deltas, `.done` or `output_item.done`, whichever arrives); `usage` precedes
+/// `response_completed`, which comes last and once; nothing is emitted after it.
+///
+/// ```
+/// use codex_schema::{BackendEvent, EventMapper, ResponseAccumulator, StreamEventType};
+/// let frames = [
+///     r#"{"type":"response.created","response":{"id":"resp_1"}}"#,
+///     r#"{"type":"response.output_text.delta","item_id":"msg_1","delta":"Hello"}"#,
+///     r#"{"type":"response.completed","response":{"id":"resp_1","usage":{"input_tokens":3,"output_tokens":1}}}"#,
+/// ];
+/// let mut mapper = EventMapper::new();
+/// let mut acc = ResponseAccumulator::new();
+/// for data in frames {
+///     for event in mapper.map(&BackendEvent::parse(None, data).unwrap()) {
+///         acc.push(&event);
+///     }
+/// }
+/// let response = acc.finish();
+/// assert_eq!(response.output_text, "Hello");
+/// assert_eq!(response.usage.unwrap().total_tokens, 4);
+/// ```
+#[derive(Debug)]
+pub struct EventMapper {
+    keep_raw: bool,
+    response_id: Option<String>,
+    started: bool,
+    terminated: bool,
+    errored: bool,
+    calls: Vec<CallState>,
+    text_streamed: HashSet<Option<String>>,
+    reasoning_streamed: HashSet<Option<String>>,
+    last_reasoning: Option<ReasoningKey>,
+    items: Vec<Item>,
+}
+
+impl Default for EventMapper {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventMapper {
+    /// A mapper that keeps each backend event in `raw`.
+    pub fn new() -> Self {
+        EventMapper {
+            keep_raw: true,
+            response_id: None,
+            started: false,
+            terminated: false,
+            errored: false,
+            calls: Vec::new(),
+            text_streamed: HashSet::new(),
+            reasoning_streamed: HashSet::new(),
+            last_reasoning: None,
+            items: Vec::new(),
+        }
+    }
+
+    /// Whether to keep each backend event in `raw` (default `true`). `response_completed`
+    /// always keeps it: the accumulator reads the final response from it.
+    pub fn keep_raw(mut self, keep: bool) -> Self {
+        self.keep_raw = keep;
+        self
+    }
+
+    /// `true` once `response_completed` has been emitted.
+    pub fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// Maps one backend event to zero or more v1 events.
+    pub fn map(&mut self, event: &BackendEvent) -> Vec<StreamEvent> {
+        let mut out = Vec::new();
+        self.map_into(event, &mut out);
+        out
+    }
+
+    /// Maps one backend event, appending the v1 events to `out`.
+    pub fn map_into(&mut self, event: &BackendEvent, out: &mut Vec<StreamEvent>) {
+        if self.terminated {
+            return;
+        }
+        match event {
+            BackendEvent::Created(e) | BackendEvent::InProgress(e) | BackendEvent::Queued(e) => {
+                if self.response_id.is_none() && !e.response.id.is_empty() {
+                    self.response_id = Some(e.response.id.clone());
+                }
+                self.ensure_started(Some(event), out);
+            }
+            BackendEvent::OutputItemAdded(e) => {
+                self.ensure_started(Some(event), out);
+                if let Item::FunctionCall(call) = &e.item {
+                    let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
+                    let state = &mut self.calls[index];
+                    state.call_id = Some(call.call_id.clone());
+                    state.name = Some(call.name.clone());
+                    if !call.arguments.is_empty() {
+                        state.arguments.clone_from(&call.arguments);
+                    }
+                    self.start_call(index, Some(event), out);
+                }
+            }
+            BackendEvent::OutputTextDelta(e) => {
+                self.ensure_started(Some(event), out);
+                self.text_streamed.insert(e.item_id.clone());
+                if !e.delta.is_empty() {
+                    let mut ev = self.event(StreamEventType::TextDelta, Some(event));
+                    ev.delta = Some(e.delta.clone());
+                    out.push(ev);
+                }
+            }
+            BackendEvent::ReasoningSummaryTextDelta(e) => {
+                self.ensure_started(Some(event), out);
+                let key = ReasoningKey::Summary(e.item_id.clone(), e.summary_index);
+                self.reasoning_streamed.insert(e.item_id.clone());
+                self.reasoning_delta(key, &e.delta, Some(event), out);
+            }
+            BackendEvent::ReasoningTextDelta(e) => {
+                self.ensure_started(Some(event), out);
+                let key = ReasoningKey::Text(e.item_id.clone(), e.content_index);
+                self.reasoning_streamed.insert(e.item_id.clone());
+                self.reasoning_delta(key, &e.delta, Some(event), out);
+            }
+            BackendEvent::FunctionCallArgumentsDelta(e) => {
+                self.ensure_started(Some(event), out);
+                let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
+                self.calls[index].arguments.push_str(&e.delta);
+                self.start_call(index, Some(event), out);
+                let state = &self.calls[index];
+                let mut ev = self.event(StreamEventType::ToolCallArgumentsDelta, Some(event));
+                ev.call_id = state.id();
+                ev.name.clone_from(&state.name);
+                ev.delta = Some(e.delta.clone());
+                out.push(ev);
+            }
+            BackendEvent::FunctionCallArgumentsDone(e) => {
+                self.ensure_started(Some(event), out);
+                let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
+                let state = &mut self.calls[index];
+                state.arguments.clone_from(&e.arguments);
+                if e.name.is_some() {
+                    state.name.clone_from(&e.name);
+                }
+                self.start_call(index, Some(event), out);
+            }
+            BackendEvent::OutputItemDone(e) => {
+                self.ensure_started(Some(event), out);
+                self.items.push(e.item.clone());
+                self.item_done(&e.item, Some(event), out);
+            }
+            BackendEvent::Completed(e) => self.terminal(e, FinishReason::Stop, event, out),
+            BackendEvent::Incomplete(e) => {
+                let reason = e.response.incomplete_details.as_ref().and_then(|d| d.reason.as_deref());
+                let finish = match reason {
+                    Some("content_filter") => FinishReason::ContentFilter,
+                    _ => FinishReason::Length,
+                };
+                self.terminal(e, finish, event, out);
+            }
+            BackendEvent::Failed(e) => self.terminal(e, FinishReason::Error, event, out),
+            BackendEvent::Error(e) => {
+                self.ensure_started(Some(event), out);
+                self.errored = true;
+                let mut ev = self.event(StreamEventType::Error, Some(event));
+                ev.error = Some(ResponseError {
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                    param: e.param.clone(),
+                    ..ResponseError::default()
+                });
+                out.push(ev);
+            }
+            _ => {}
+        }
+    }
+
+    /// Call at the end of the byte stream. After a terminal event this returns nothing; after an
+    /// `error` event it closes the response with `finish_reason: error`; otherwise the stream
+    /// closed early and the error says so.
+    pub fn finish(&mut self) -> Result<Vec<StreamEvent>, StreamClosedEarly> {
+        if self.terminated {
+            return Ok(Vec::new());
+        }
+        if !self.errored {
+            return Err(StreamClosedEarly);
+        }
+        let mut out = Vec::new();
+        self.flush_calls(None, &mut out);
+        let mut ev = StreamEvent::new(StreamEventType::ResponseCompleted);
+        ev.response_id.clone_from(&self.response_id);
+        ev.finish_reason = Some(FinishReason::Error);
+        out.push(ev);
+        self.terminated = true;
+        Ok(out)
+    }
+
+    fn event(&self, kind: StreamEventType, source: Option<&BackendEvent>) -> StreamEvent {
+        let mut ev = StreamEvent::new(kind);
+        ev.response_id.clone_from(&self.response_id);
+        if let (true, Some(source)) = (self.keep_raw, source) {
+            ev.raw = Some(serde_json::to_value(source).expect("backend events serialize"));
+        }
+        ev
+    }
+
+    fn ensure_started(&mut self, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+        if !self.started {
+            self.started = true;
+            out.push(self.event(StreamEventType::ResponseStarted, source));
+        }
+    }
+
+    fn call_index(&mut self, item_id: Option<&str>, call_id: Option<&str>) -> usize {
+        let found = self.calls.iter().position(|c| {
+            (item_id.is_some() && c.item_id.as_deref() == item_id)
+                || (call_id.is_some() && c.call_id.as_deref() == call_id)
+        });
+        if let Some(index) = found {
+            let state = &mut self.calls[index];
+            if state.item_id.is_none() {
+                state.item_id = item_id.map(str::to_owned);
+            }
+            if state.call_id.is_none() {
+                state.call_id = call_id.map(str::to_owned);
+            }
+            return index;
+        }
+        self.calls.push(CallState {
+            item_id: item_id.map(str::to_owned),
+            call_id: call_id.map(str::to_owned),
+            ..CallState::default()
+        });
+        self.calls.len() - 1
+    }
+
+    fn start_call(&mut self, index: usize, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+        if self.calls[index].started {
+            return;
+        }
+        self.calls[index].started = true;
+        let state = &self.calls[index];
+        let mut ev = self.event(StreamEventType::ToolCallStarted, source);
+        ev.call_id = state.id();
+        ev.name.clone_from(&state.name);
+        out.push(ev);
+    }
+
+    fn finish_call(&mut self, index: usize, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+        self.start_call(index, source, out);
+        if self.calls[index].done {
+            return;
+        }
+        self.calls[index].done = true;
+        let state = &self.calls[index];
+        let call = ToolCall::new(
+            state.item_id.clone(),
+            state.id().unwrap_or_default(),
+            state.name.clone().unwrap_or_default(),
+            state.arguments.clone(),
+        );
+        let mut ev = self.event(StreamEventType::ToolCallDone, source);
+        ev.call_id = Some(call.call_id.clone());
+        ev.name = Some(call.name.clone());
+        ev.tool_call = Some(call);
+        out.push(ev);
+    }
+
+    fn flush_calls(&mut self, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+        for index in 0..self.calls.len() {
+            self.finish_call(index, source, out);
+        }
+    }
+
+    fn reasoning_delta(
+        &mut self,
+        key: ReasoningKey,
+        delta: &str,
+        source: Option<&BackendEvent>,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        if delta.is_empty() {
+            return;
+        }
+        let separator = match &self.last_reasoning {
+            Some(last) if *last != key => "\n\n",
+            _ => "",
+        };
+        self.last_reasoning = Some(key);
+        let mut ev = self.event(StreamEventType::ReasoningDelta, source);
+        ev.delta = Some(format!("{separator}{delta}"));
+        out.push(ev);
+    }
+
+    fn item_done(&mut self, item: &Item, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+        match item {
+            Item::Message(message) if message.role == Role::Assistant => {
+                let streamed = self.text_streamed.contains(&None) || self.text_streamed.contains(&message.id);
+                if !streamed {
+                    let text = message.content.joined_text();
+                    if !text.is_empty() {
+                        let mut ev = self.event(StreamEventType::TextDelta, source);
+                        ev.delta = Some(text);
+                        out.push(ev);
+                    }
+                }
+            }
+            Item::Reasoning(reasoning) => {
+                let streamed = self.reasoning_streamed.contains(&None)
+                    || self.reasoning_streamed.contains(&reasoning.id);
+                if !streamed {
+                    for (index, part) in reasoning.summary.iter().enumerate() {
+                        if let Some(text) = part.text() {
+                            let key = ReasoningKey::Summary(reasoning.id.clone(), Some(index as u64));
+                            self.reasoning_delta(key, text, source, out);
+                        }
+                    }
+                }
+                out.push(self.event(StreamEventType::ReasoningDone, source));
+            }
+            Item::FunctionCall(call) => {
+                let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
+                let state = &mut self.calls[index];
+                state.call_id = Some(call.call_id.clone());
+                state.name = Some(call.name.clone());
+                if !call.arguments.is_empty() || state.arguments.is_empty() {
+                    state.arguments.clone_from(&call.arguments);
+                }
+                self.finish_call(index, source, out);
+            }
+            _ => {}
+        }
+    }
+
+    fn terminal(
+        &mut self,
+        e: &ResponseEvent,
+        finish: FinishReason,
+        event: &BackendEvent,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        let source = Some(event);
+        if self.response_id.is_none() && !e.response.id.is_empty() {
+            self.response_id = Some(e.response.id.clone());
+        }
+        self.ensure_started(source, out);
+        if self.items.is_empty() {
+            // A server that sends items only inside the final response: read them from there.
+            for item in &e.response.output {
+                self.items.push(item.clone());
+                self.item_done(item, source, out);
+            }
+        }
+        self.flush_calls(source, out);
+        if finish == FinishReason::Error {
+            let error = e.response.error.clone().unwrap_or_else(|| ResponseError {
+                message: "the response failed without an error message".to_owned(),
+                ..ResponseError::default()
+            });
+            let mut ev = self.event(StreamEventType::Error, source);
+            ev.error = Some(error);
+            out.push(ev);
+        }
+        if let Some(usage) = e.response.usage.as_ref().and_then(Usage::from_backend) {
+            let mut ev = self.event(StreamEventType::Usage, source);
+            ev.usage = Some(usage);
+            out.push(ev);
+        }
+        let finish = if finish == FinishReason::Stop && !self.calls.is_empty() {
+            FinishReason::ToolCalls
+        } else {
+            finish
+        };
+        let mut ev = StreamEvent::new(StreamEventType::ResponseCompleted);
+        ev.response_id.clone_from(&self.response_id);
+        ev.finish_reason = Some(finish);
+        let mut final_event = serde_json::to_value(event).expect("backend events serialize");
+        let items = serde_json::to_value(&self.items).expect("items serialize");
+        if let Some(response) = final_event.get_mut("response").and_then(Value::as_object_mut) {
+            response.insert("output".to_owned(), items);
+        }
+        ev.raw = Some(final_event);
+        out.push(ev);
+        self.terminated = true;
+    }
+}
+
+/// Folds stream events v1 into a [`Response`]: the non-streaming ending of the one path.
+#[derive(Debug, Default)]
+pub struct ResponseAccumulator {
+    response: Response,
+    reasoning: String,
+    has_final: bool,
+}
+
+impl ResponseAccumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes in one event.
+    pub fn push(&mut self, event: &StreamEvent) {
+        let response = &mut self.response;
+        if response.id.is_empty() {
+            if let Some(id) = &event.response_id {
+                response.id.clone_from(id);
+            }
+        }
+        match event.kind {
+            StreamEventType::TextDelta => {
+                response.output_text.push_str(event.delta.as_deref().unwrap_or_default());
+            }
+            StreamEventType::ReasoningDelta => {
+                self.reasoning.push_str(event.delta.as_deref().unwrap_or_default());
+            }
+            StreamEventType::ToolCallDone => {
+                if let Some(call) = &event.tool_call {
+                    response.tool_calls.push(call.clone());
+                }
+            }
+            StreamEventType::Usage => response.usage = event.usage.or(response.usage),
+            StreamEventType::Error => {
+                if event.error.is_some() {
+                    response.error.clone_from(&event.error);
+                }
+            }
+            StreamEventType::ResponseCompleted => {
+                response.finish_reason = event.finish_reason;
+                let backend = event
+                    .raw
+                    .as_ref()
+                    .and_then(|raw| raw.get("response"))
+                    .and_then(|r| BackendResponse::deserialize(r).ok());
+                if let Some(backend) = backend {
+                    self.has_final = true;
+                    if response.id.is_empty() {
+                        response.id.clone_from(&backend.id);
+                    }
+                    response.model = backend.model;
+                    response.status = backend.status;
+                    response.previous_response_id = backend.previous_response_id;
+                    if response.error.is_none() {
+                        response.error = backend.error;
+                    }
+                    response.output = backend.output;
+                    response.raw = event.raw.as_ref().and_then(|raw| raw.get("response")).cloned();
+                }
+            }
+            StreamEventType::ResponseStarted
+            | StreamEventType::ReasoningDone
+            | StreamEventType::ToolCallStarted
+            | StreamEventType::ToolCallArgumentsDelta => {}
+        }
+    }
+
+    /// The response. Without a final backend response (a stream built by hand, or one that
+    /// closed early) the output items are rebuilt from the text and tool calls seen.
+    pub fn finish(mut self) -> Response {
+        let response = &mut self.response;
+        if !self.reasoning.is_empty() {
+            response.reasoning_summary = Some(std::mem::take(&mut self.reasoning));
+        }
+        if !self.has_final {
+            if !response.output_text.is_empty() {
+                let part = ContentPart::output_text(response.output_text.clone());
+                let message = Message::new(Role::Assistant, MessageContent::Parts(vec![part]));
+                response.output.push(Item::Message(message));
+            }
+            for call in &response.tool_calls {
+                response.output.push(Item::FunctionCall(call.into()));
+            }
+        }
+        response.reasoning_items = response
+            .output
+            .iter()
+            .filter_map(|item| match item {
+                Item::Reasoning(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        response.encrypted_reasoning_content =
+            response.reasoning_items.iter().rev().find_map(|r| r.encrypted_content.clone());
+        self.response
+    }
+}
+
+impl Response {
+    /// Builds a response from stream events v1 (what a non-streaming call does).
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a StreamEvent>) -> Response {
+        let mut acc = ResponseAccumulator::new();
+        for event in events {
+            acc.push(event);
+        }
+        acc.finish()
+    }
+}

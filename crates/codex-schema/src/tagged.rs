@@ -1,0 +1,152 @@
+//! Lenient `type`-tagged enums: known variants are typed, anything else round-trips as raw JSON.
+//!
+//! serde's internally tagged enums cannot keep an unknown variant's payload, and untagged enums
+//! hide real decode errors behind the first variant that happens to fit. The [`tagged_enum!`]
+//! macro generates what we want instead: dispatch on the `type` field, a typed value for every
+//! known tag, and the caller-supplied "unknown" variant (holding the untouched JSON) for any
+//! other tag or for a known tag whose payload does not fit its type.
+
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// Serializes `inner` with a leading `"type": tag` field.
+pub(crate) fn serialize_tagged<S, T>(serializer: S, tag: &str, inner: &T) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+    T: Serialize,
+{
+    #[derive(Serialize)]
+    struct Tagged<'a, T> {
+        #[serde(rename = "type")]
+        ty: &'a str,
+        #[serde(flatten)]
+        inner: &'a T,
+    }
+    Tagged { ty: tag, inner }.serialize(serializer)
+}
+
+/// Puts `"type": tag` back at the front of an object whose typed decode failed.
+pub(crate) fn restore_tag(tag: String, map: Map<String, Value>) -> Value {
+    let mut out = Map::with_capacity(map.len() + 1);
+    out.insert("type".to_owned(), Value::String(tag));
+    out.extend(map);
+    Value::Object(out)
+}
+
+/// Generates a `type`-tagged enum with typed known variants and one unknown variant.
+///
+/// The caller implements, on the enum, `fn from_unknown(tag: Option<String>, raw: Value) -> Self`,
+/// `fn unknown_raw(&self) -> &Value` (only called on the unknown variant) and
+/// `const DEFAULT_TAG: Option<&'static str>` (the tag assumed when `type` is absent).
+macro_rules! tagged_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident($ty:ty) = $tag:literal, )+
+            @unknown $(#[$umeta:meta])* $uvariant:ident $ubody:tt
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant($ty), )+
+            $(#[$umeta])* $uvariant $ubody,
+        }
+
+        impl $name {
+            /// The wire tags this enum decodes into typed variants.
+            pub const KNOWN_TYPES: &'static [&'static str] = &[$($tag),+];
+
+            /// Decodes one JSON value; never fails (unknown shapes keep their raw JSON).
+            pub fn from_json(value: ::serde_json::Value) -> Self {
+                let ::serde_json::Value::Object(mut map) = value else {
+                    return Self::from_unknown(None, value);
+                };
+                let tag = match map.remove("type") {
+                    Some(::serde_json::Value::String(tag)) => tag,
+                    Some(other) => {
+                        map.insert("type".to_owned(), other);
+                        return Self::from_unknown(None, ::serde_json::Value::Object(map));
+                    }
+                    None => match Self::DEFAULT_TAG {
+                        Some(default) => {
+                            let object = ::serde_json::Value::Object(map);
+                            return match default {
+                                $( $tag => match <$ty as ::serde::Deserialize>::deserialize(&object) {
+                                    Ok(inner) => Self::$variant(inner),
+                                    Err(_) => Self::from_unknown(None, object),
+                                }, )+
+                                _ => Self::from_unknown(None, object),
+                            };
+                        }
+                        None => return Self::from_unknown(None, ::serde_json::Value::Object(map)),
+                    },
+                };
+                let object = ::serde_json::Value::Object(map);
+                match tag.as_str() {
+                    $( $tag => {
+                        if let Ok(inner) = <$ty as ::serde::Deserialize>::deserialize(&object) {
+                            return Self::$variant(inner);
+                        }
+                    } )+
+                    _ => {}
+                }
+                let ::serde_json::Value::Object(map) = object else { unreachable!("built as an object above") };
+                Self::from_unknown(Some(tag.clone()), $crate::tagged::restore_tag(tag, map))
+            }
+
+            /// The wire `type` of this value (`None` for an unknown value without one).
+            pub fn type_name(&self) -> Option<&str> {
+                match self {
+                    $( Self::$variant(_) => Some($tag), )+
+                    _ => self.unknown_raw().get("type").and_then(::serde_json::Value::as_str),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $( Self::$variant(inner) => $crate::tagged::serialize_tagged(serializer, $tag, inner), )+
+                    _ => ::serde::Serialize::serialize(self.unknown_raw(), serializer),
+                }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self::from_json(value))
+            }
+        }
+
+        #[cfg(feature = "json-schema")]
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(generator: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                let variants = vec![
+                    $( ::schemars::json_schema!({
+                        "allOf": [
+                            {
+                                "type": "object",
+                                "properties": { "type": { "const": $tag } },
+                                "required": ["type"]
+                            },
+                            generator.subschema_for::<$ty>()
+                        ]
+                    }), )+
+                    ::schemars::json_schema!({
+                        "description": concat!("Any other `", stringify!($name), "`, kept as raw JSON."),
+                        "type": "object"
+                    }),
+                ];
+                ::schemars::json_schema!({ "anyOf": variants })
+            }
+        }
+    };
+}
+
+pub(crate) use tagged_enum;
