@@ -478,13 +478,13 @@ impl BackendEvent {
         }
         let mut value: Value =
             serde_json::from_str(data).map_err(|e| NotJsonError { reason: e.to_string() })?;
-        if let (Value::Object(map), Some(name)) = (&mut value, name) {
-            if !map.contains_key("type") {
-                let mut with_type = Map::with_capacity(map.len() + 1);
-                with_type.insert("type".to_owned(), Value::String(name.to_owned()));
-                with_type.append(map);
-                *map = with_type;
-            }
+        if let (Value::Object(map), Some(name)) = (&mut value, name)
+            && !map.contains_key("type")
+        {
+            let mut with_type = Map::with_capacity(map.len() + 1);
+            with_type.insert("type".to_owned(), Value::String(name.to_owned()));
+            with_type.append(map);
+            *map = with_type;
         }
         Ok(Self::from_json(value))
     }

@@ -437,7 +437,7 @@ pub fn validate_body(
         match check_value(rule, &body[&key], policy, &mut findings)? {
             Verdict::Keep => {}
             Verdict::Drop => {
-                body.remove(&key);
+                body.shift_remove(&key);
                 continue;
             }
             Verdict::Replace(value) => {
@@ -450,7 +450,7 @@ pub fn validate_body(
                  remove it, or use an OpenAI-compatible base URL"
             );
             findings.fault(WarningCode::UnsupportedParameter, &key, message)?;
-            body.remove(&key);
+            body.shift_remove(&key);
         }
     }
     let Findings { warnings, .. } = findings;
@@ -482,7 +482,7 @@ fn check_value(
     match rule.check {
         Check::Any => {}
         Check::NonEmptyString(code) => {
-            if !value.as_str().is_some_and(|s| !s.trim().is_empty()) {
+            if value.as_str().is_none_or(|s| s.trim().is_empty()) {
                 findings.fault(
                     code,
                     name,
@@ -509,7 +509,7 @@ fn check_value(
             }
         }
         Check::PositiveInteger(code) => {
-            if !value.as_u64().is_some_and(|n| n > 0) {
+            if value.as_u64().is_none_or(|n| n == 0) {
                 findings.fault(
                     code,
                     name,
@@ -655,7 +655,7 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
     body.insert("stream".to_owned(), Value::Bool(true));
     body.entry("store").or_insert(Value::Bool(false));
 
-    let mut items = match body.remove("input") {
+    let mut items = match body.shift_remove("input") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(text)) => vec![serde_json::json!({
             "type": "message",
@@ -681,7 +681,7 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
 
     for item in &mut items {
         if let Value::Object(map) = item {
-            map.remove("id");
+            map.shift_remove("id");
             if is_message_map(map) {
                 map.entry("type").or_insert_with(|| Value::from("message"));
                 if map.get("role").and_then(Value::as_str) == Some("system") {
@@ -713,7 +713,7 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
 
     let mut ordered = Map::with_capacity(body.len());
     for key in CODEX_FIELD_ORDER {
-        if let Some(value) = body.remove(*key) {
+        if let Some(value) = body.shift_remove(*key) {
             ordered.insert((*key).to_owned(), value);
         }
     }

@@ -494,7 +494,7 @@ impl ResponseCreateParams {
         put(&mut body, "truncation", &self.truncation);
         for (key, value) in &self.extra_body {
             if value.is_null() {
-                body.remove(key);
+                body.shift_remove(key);
             } else {
                 body.insert(key.clone(), value.clone());
             }

@@ -547,10 +547,8 @@ impl ResponseAccumulator {
     /// Takes in one event.
     pub fn push(&mut self, event: &StreamEvent) {
         let response = &mut self.response;
-        if response.id.is_empty() {
-            if let Some(id) = &event.response_id {
-                response.id.clone_from(id);
-            }
+        if let (true, Some(id)) = (response.id.is_empty(), &event.response_id) {
+            response.id.clone_from(id);
         }
         match event.kind {
             StreamEventType::TextDelta => {

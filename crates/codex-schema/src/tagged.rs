@@ -62,7 +62,7 @@ macro_rules! tagged_enum {
                 let ::serde_json::Value::Object(mut map) = value else {
                     return Self::from_unknown(None, value);
                 };
-                let tag = match map.remove("type") {
+                let tag = match map.shift_remove("type") {
                     Some(::serde_json::Value::String(tag)) => tag,
                     Some(other) => {
                         map.insert("type".to_owned(), other);

@@ -1,0 +1,247 @@
+//! The parameter policy: every rule in every mode, store behaviour, and Codex shaping.
+
+use codex_schema::{
+    Message, Profile, RequestPolicy, ResponseCreateParams, StoreBehavior, ValidationMode, WarningCode,
+    prepare_request, shape_for_codex, validate_body,
+};
+use serde_json::{Map, Value, json};
+
+fn body(value: Value) -> Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+fn policy(profile: Profile, mode: ValidationMode) -> RequestPolicy {
+    RequestPolicy::new(profile).validation_mode(mode)
+}
+
+fn codes(body_json: Value, policy: &RequestPolicy) -> Vec<WarningCode> {
+    validate_body(body(body_json), policy).unwrap().warnings.into_iter().map(|w| w.code).collect()
+}
+
+#[test]
+fn ranges_follow_the_table() {
+    let generic = policy(Profile::OpenAiCompatible, ValidationMode::Warn);
+    let cases = [
+        (json!({"model": "m", "temperature": 0.0}), vec![]),
+        (json!({"model": "m", "temperature": 2.0}), vec![]),
+        (json!({"model": "m", "temperature": 2.01}), vec![WarningCode::OutOfRangeTemperature]),
+        (json!({"model": "m", "temperature": -0.1}), vec![WarningCode::OutOfRangeTemperature]),
+        (json!({"model": "m", "temperature": "hot"}), vec![WarningCode::OutOfRangeTemperature]),
+        (json!({"model": "m", "top_p": 1.0}), vec![]),
+        (json!({"model": "m", "top_p": 0.0}), vec![WarningCode::OutOfRangeTopP]),
+        (json!({"model": "m", "top_p": 1.5}), vec![WarningCode::OutOfRangeTopP]),
+        (json!({"model": "m", "max_output_tokens": 1}), vec![]),
+        (json!({"model": "m", "max_output_tokens": 0}), vec![WarningCode::InvalidMaxOutputTokens]),
+        (json!({"model": "m", "max_output_tokens": -5}), vec![WarningCode::InvalidMaxOutputTokens]),
+        (json!({"model": "m", "max_output_tokens": 1.5}), vec![WarningCode::InvalidMaxOutputTokens]),
+        (json!({"model": "m", "include": ["reasoning.encrypted_content"]}), vec![]),
+        (json!({"model": "m", "include": ["nope"]}), vec![WarningCode::InvalidInclude]),
+        (json!({"model": "m", "include": "reasoning.encrypted_content"}), vec![WarningCode::InvalidInclude]),
+        (json!({"model": ""}), vec![WarningCode::InvalidModel]),
+        (json!({"model": "m", "service_tier": "flex"}), vec![WarningCode::ServiceTierIgnored]),
+        (json!({"model": "m", "brand_new": 1}), vec![WarningCode::UnsupportedParameter]),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(codes(input.clone(), &generic), expected, "{input}");
+    }
+}
+
+#[test]
+fn metadata_rules() {
+    let generic = policy(Profile::OpenAiCompatible, ValidationMode::Warn);
+    let ok: Map<String, Value> = (0..16).map(|i| (format!("k{i}"), json!("v"))).collect();
+    assert!(codes(json!({"model": "m", "metadata": ok}), &generic).is_empty());
+    let too_many: Map<String, Value> = (0..17).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let long_key: Map<String, Value> = [("k".repeat(65), json!("v"))].into_iter().collect();
+    let long_value: Map<String, Value> = [("k".to_owned(), json!("v".repeat(513)))].into_iter().collect();
+    let not_string: Map<String, Value> = [("k".to_owned(), json!(3))].into_iter().collect();
+    for bad in [json!(too_many), json!(long_key), json!(long_value), json!(not_string), json!("x")] {
+        assert_eq!(codes(json!({"model": "m", "metadata": bad}), &generic), [WarningCode::InvalidMetadata]);
+    }
+}
+
+#[test]
+fn warn_mode_keeps_the_value_on_the_generic_profile() {
+    let prepared = validate_body(
+        body(json!({"model": "m", "temperature": 9})),
+        &policy(Profile::OpenAiCompatible, ValidationMode::Warn),
+    )
+    .unwrap();
+    assert_eq!(prepared.body["temperature"], 9, "the server gets to say no");
+    assert!(prepared.warnings[0].message.contains("[0, 2]"), "{}", prepared.warnings[0].message);
+}
+
+#[test]
+fn error_mode_names_the_parameter_and_range() {
+    let error = validate_body(
+        body(json!({"model": "m", "top_p": 3})),
+        &policy(Profile::OpenAiCompatible, ValidationMode::Error),
+    )
+    .unwrap_err();
+    assert_eq!(error.code, WarningCode::OutOfRangeTopP);
+    assert_eq!(error.parameter, "top_p");
+    let text = error.to_string();
+    assert!(text.contains("`top_p`") && text.contains("(0, 1]"), "{text}");
+}
+
+#[test]
+fn ignore_mode_is_silent() {
+    let quiet = policy(Profile::OpenAiCompatible, ValidationMode::Ignore);
+    assert!(
+        codes(json!({"model": "m", "temperature": 9, "brand_new": 1, "service_tier": "x"}), &quiet)
+            .is_empty()
+    );
+    let prepared = validate_body(body(json!({"model": "m", "service_tier": "x"})), &quiet).unwrap();
+    assert!(prepared.body.get("service_tier").is_none(), "service_tier is never sent");
+}
+
+#[test]
+fn service_tier_is_an_error_in_error_mode() {
+    let error = validate_body(
+        body(json!({"model": "m", "service_tier": "priority"})),
+        &policy(Profile::Codex, ValidationMode::Error),
+    )
+    .unwrap_err();
+    assert_eq!(error.code, WarningCode::ServiceTierIgnored);
+}
+
+#[test]
+fn codex_drops_what_the_backend_rejects() {
+    for key in [
+        "temperature",
+        "top_p",
+        "max_output_tokens",
+        "metadata",
+        "truncation",
+        "previous_response_id",
+        "seed",
+    ] {
+        let value = match key {
+            "metadata" => json!({"a": "b"}),
+            "truncation" => json!("auto"),
+            "previous_response_id" => json!("resp_1"),
+            "top_p" => json!(0.5),
+            _ => json!(1),
+        };
+        let mut input = body(json!({"model": "m"}));
+        input.insert(key.to_owned(), value);
+        let warn = validate_body(input.clone(), &policy(Profile::Codex, ValidationMode::Warn)).unwrap();
+        assert!(warn.body.get(key).is_none(), "{key} must not reach the Codex backend");
+        assert_eq!(warn.warnings[0].code, WarningCode::UnsupportedParameter, "{key}");
+        let ignore = validate_body(input.clone(), &policy(Profile::Codex, ValidationMode::Ignore)).unwrap();
+        assert!(ignore.body.get(key).is_none() && ignore.warnings.is_empty(), "{key}");
+        let error = validate_body(input, &policy(Profile::Codex, ValidationMode::Error)).unwrap_err();
+        assert_eq!(error.parameter, key);
+    }
+}
+
+#[test]
+fn store_behaviour() {
+    let store_true = || body(json!({"model": "m", "store": true}));
+    let auto = validate_body(store_true(), &RequestPolicy::new(Profile::Codex)).unwrap();
+    assert_eq!(auto.body["store"], false);
+    assert_eq!(auto.warnings[0].code, WarningCode::StoreAutoDisabled);
+
+    let error =
+        validate_body(store_true(), &RequestPolicy::new(Profile::Codex).store_behavior(StoreBehavior::Error))
+            .unwrap_err();
+    assert_eq!(error.code, WarningCode::StoreNotSupported);
+    assert!(error.message.contains("store: false"));
+
+    let pass = validate_body(
+        store_true(),
+        &RequestPolicy::new(Profile::Codex).store_behavior(StoreBehavior::Passthrough),
+    )
+    .unwrap();
+    assert_eq!(pass.body["store"], true);
+    assert!(pass.warnings.is_empty());
+
+    let generic = validate_body(store_true(), &RequestPolicy::new(Profile::OpenAiCompatible)).unwrap();
+    assert_eq!(generic.body["store"], true, "other servers store as asked");
+}
+
+#[test]
+fn extra_body_is_validated_like_any_parameter() {
+    let params = ResponseCreateParams::new("m", "hi").extra("temperature", json!(5));
+    let error =
+        prepare_request(&params, &policy(Profile::OpenAiCompatible, ValidationMode::Error)).unwrap_err();
+    assert_eq!(error.code, WarningCode::OutOfRangeTemperature);
+}
+
+#[test]
+fn extra_body_null_removes_a_key_and_values_replace() {
+    let params = ResponseCreateParams::new("m", "hi")
+        .instructions("x")
+        .extra("instructions", Value::Null)
+        .extra("prompt_cache_key", json!("k"));
+    let body = params.to_body();
+    assert!(body.get("instructions").is_none());
+    assert_eq!(body["prompt_cache_key"], "k");
+}
+
+#[test]
+fn codex_shaping_rules() {
+    let shaped = shape_for_codex(body(json!({"model": "m", "input": "hello", "stream": false})), "default");
+    assert_eq!(shaped["stream"], true);
+    assert_eq!(shaped["store"], false);
+    assert_eq!(shaped["instructions"], "default");
+    assert_eq!(shaped["input"][0]["content"][0], json!({"type": "input_text", "text": "hello"}));
+    assert!(shaped.get("include").is_none(), "no reasoning, no include");
+
+    let single =
+        shape_for_codex(body(json!({"model": "m", "input": {"role": "user", "content": "hi"}})), "d");
+    assert_eq!(single["input"].as_array().unwrap().len(), 1);
+    assert_eq!(single["input"][0]["type"], "message");
+
+    let developer = shape_for_codex(
+        body(json!({"model": "m", "input": [
+            {"type": "message", "role": "user", "content": "q"},
+            {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "Be kind."}]}
+        ]})),
+        "d",
+    );
+    assert_eq!(developer["instructions"], "Be kind.");
+    assert_eq!(developer["input"].as_array().unwrap().len(), 1);
+
+    let explicit = shape_for_codex(
+        body(json!({"model": "m", "instructions": "mine", "input": [{"role": "system", "content": "sys"}]})),
+        "d",
+    );
+    assert_eq!(explicit["instructions"], "mine");
+    assert_eq!(explicit["input"][0]["role"], "developer", "no system role on the backend");
+
+    let reasoning = shape_for_codex(
+        body(
+            json!({"model": "m", "input": [], "reasoning": {"effort": "low"}, "include": ["file_search_call.results"]}),
+        ),
+        "d",
+    );
+    assert_eq!(reasoning["include"], json!(["file_search_call.results", "reasoning.encrypted_content"]));
+
+    let keys: Vec<&str> = reasoning.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["model", "instructions", "input", "reasoning", "store", "stream", "include"]);
+}
+
+#[test]
+fn default_instructions_are_configurable() {
+    let params = ResponseCreateParams::new("m", vec![Message::user("hi").into()]);
+    let policy = RequestPolicy::new(Profile::Codex).default_instructions("You are Codex.");
+    let prepared = prepare_request(&params, &policy).unwrap();
+    assert_eq!(prepared.body["instructions"], "You are Codex.");
+}
+
+#[test]
+fn profile_from_base_url() {
+    assert_eq!(Profile::from_base_url("https://chatgpt.com/backend-api/codex"), Profile::Codex);
+    assert_eq!(Profile::from_base_url("http://127.0.0.1:9/backend-api/codex/"), Profile::Codex);
+    assert_eq!(Profile::from_base_url("https://api.openai.com/v1"), Profile::OpenAiCompatible);
+}
+
+#[test]
+fn warning_codes_serialize_as_the_seed_spells_them() {
+    assert_eq!(serde_json::to_value(WarningCode::StoreAutoDisabled).unwrap(), "store_auto_disabled");
+    assert_eq!(serde_json::to_value(WarningCode::OutOfRangeTemperature).unwrap(), "out_of_range_temperature");
+    assert_eq!(WarningCode::ServiceTierIgnored.to_string(), "service_tier_ignored");
+    assert_eq!(serde_json::to_value(ValidationMode::Warn).unwrap(), "warn");
+    assert_eq!(serde_json::to_value(StoreBehavior::AutoDisable).unwrap(), "auto_disable");
+}

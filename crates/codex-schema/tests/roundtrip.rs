@@ -1,0 +1,239 @@
+//! Property tests: every input item and every `Response` survives serialize → deserialize
+//! unchanged, including unknown item types and unknown fields.
+
+use codex_schema::{
+    ContentPart, FinishReason, FunctionCall, FunctionCallOutput, FunctionOutput, InputImage, InputText, Item,
+    Message, MessageContent, OutputText, ReasoningItem, Refusal, Response, ResponseError, Role, ToolCall,
+    Usage,
+};
+use proptest::collection::{btree_map, vec};
+use proptest::option;
+use proptest::prelude::*;
+use serde_json::{Map, Number, Value};
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_filter_map("finite", Number::from_f64).prop_map(Value::Number),
+        ".{0,12}".prop_map(Value::String),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..4).prop_map(Value::Array),
+            btree_map("[a-z]{1,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Unmodelled fields: the `x_` prefix keeps them apart from modelled ones.
+fn extra() -> impl Strategy<Value = Map<String, Value>> {
+    btree_map("x_[a-z]{1,6}", json_value(), 0..3).prop_map(|m| m.into_iter().collect())
+}
+
+/// An object whose `type` no version of this crate knows.
+fn unknown_object() -> impl Strategy<Value = Value> {
+    ("zz_[a-z_.]{1,10}", btree_map("[a-z]{1,6}", json_value(), 0..4)).prop_map(|(ty, fields)| {
+        let mut map = Map::new();
+        map.insert("type".to_owned(), Value::String(ty));
+        map.extend(fields.into_iter().filter(|(k, _)| k != "type"));
+        Value::Object(map)
+    })
+}
+
+fn text() -> impl Strategy<Value = String> {
+    "\\PC{0,16}"
+}
+
+fn opt_text() -> impl Strategy<Value = Option<String>> {
+    option::of(text())
+}
+
+fn content_part() -> impl Strategy<Value = ContentPart> {
+    let input_text = || (text(), extra()).prop_map(|(text, extra)| InputText { text, extra });
+    prop_oneof![
+        input_text().prop_map(ContentPart::InputText),
+        (opt_text(), opt_text(), opt_text(), extra()).prop_map(|(image_url, file_id, detail, extra)| {
+            ContentPart::InputImage(InputImage { image_url, file_id, detail, extra })
+        }),
+        (text(), option::of(vec(json_value(), 0..2)), extra()).prop_map(|(text, annotations, extra)| {
+            ContentPart::OutputText(OutputText { text, annotations, extra })
+        }),
+        input_text().prop_map(ContentPart::SummaryText),
+        input_text().prop_map(ContentPart::ReasoningText),
+        (text(), extra()).prop_map(|(refusal, extra)| ContentPart::Refusal(Refusal { refusal, extra })),
+        unknown_object().prop_map(ContentPart::Unknown),
+    ]
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    prop_oneof![Just(Role::User), Just(Role::Assistant), Just(Role::System), Just(Role::Developer)]
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    let content = prop_oneof![
+        text().prop_map(MessageContent::Text),
+        vec(content_part(), 0..4).prop_map(MessageContent::Parts),
+    ];
+    let message =
+        (opt_text(), role(), content, opt_text(), extra()).prop_map(|(id, role, content, status, extra)| {
+            Item::Message(Message { id, role, content, status, extra })
+        });
+    let call = (opt_text(), text(), text(), text(), opt_text(), extra()).prop_map(
+        |(id, call_id, name, arguments, status, extra)| {
+            Item::FunctionCall(FunctionCall { id, call_id, name, arguments, status, extra })
+        },
+    );
+    let output_value = prop_oneof![
+        text().prop_map(FunctionOutput::Text),
+        vec(content_part(), 0..3).prop_map(FunctionOutput::Parts),
+    ];
+    let output = (opt_text(), text(), output_value, opt_text(), extra()).prop_map(
+        |(id, call_id, output, status, extra)| {
+            Item::FunctionCallOutput(FunctionCallOutput { id, call_id, output, status, extra })
+        },
+    );
+    prop_oneof![
+        message,
+        call,
+        output,
+        reasoning_item().prop_map(Item::Reasoning),
+        unknown_object().prop_map(Item::Unknown)
+    ]
+}
+
+fn reasoning_item() -> impl Strategy<Value = ReasoningItem> {
+    (
+        opt_text(),
+        vec(content_part(), 0..3),
+        opt_text(),
+        option::of(vec(content_part(), 0..2)),
+        opt_text(),
+        extra(),
+    )
+        .prop_map(|(id, summary, encrypted_content, content, status, extra)| ReasoningItem {
+            id,
+            summary,
+            encrypted_content,
+            content,
+            status,
+            extra,
+        })
+}
+
+fn usage() -> impl Strategy<Value = Usage> {
+    (any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(a, b, c, d, e)| Usage {
+        input_tokens: a.into(),
+        output_tokens: b.into(),
+        total_tokens: c.into(),
+        cached_input_tokens: d.into(),
+        reasoning_tokens: e.into(),
+    })
+}
+
+fn response_error() -> impl Strategy<Value = ResponseError> {
+    (opt_text(), text(), opt_text(), opt_text(), extra())
+        .prop_map(|(code, message, kind, param, extra)| ResponseError { code, message, kind, param, extra })
+}
+
+fn finish_reason() -> impl Strategy<Value = FinishReason> {
+    prop_oneof![
+        Just(FinishReason::Stop),
+        Just(FinishReason::ToolCalls),
+        Just(FinishReason::Length),
+        Just(FinishReason::ContentFilter),
+        Just(FinishReason::Error),
+    ]
+}
+
+fn tool_call() -> impl Strategy<Value = ToolCall> {
+    let parsed = option::of(json_value().prop_filter("null reads back as absent", |v| !v.is_null()));
+    (opt_text(), text(), text(), text(), parsed).prop_map(
+        |(id, call_id, name, arguments, parsed_arguments)| ToolCall {
+            id,
+            call_id,
+            name,
+            arguments,
+            parsed_arguments,
+        },
+    )
+}
+
+prop_compose! {
+    fn response()(
+        (id, model, status, output, output_text) in (text(), opt_text(), opt_text(), vec(item(), 0..4), text()),
+        (usage, error, reasoning_summary, reasoning_items) in
+            (option::of(usage()), option::of(response_error()), opt_text(), vec(reasoning_item(), 0..2)),
+        (encrypted_reasoning_content, finish_reason, previous_response_id, tool_calls) in
+            (opt_text(), option::of(finish_reason()), opt_text(), vec(tool_call(), 0..3)),
+        raw in option::of(unknown_object()),
+        extra in extra(),
+    ) -> Response {
+        Response {
+            id, model, status, output, output_text, usage, error, reasoning_summary, reasoning_items,
+            encrypted_reasoning_content, finish_reason, previous_response_id, tool_calls, raw, extra,
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn items_round_trip(item in item()) {
+        let json = serde_json::to_string(&item).unwrap();
+        let back: Item = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &item, "{}", json);
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+
+    #[test]
+    fn unknown_items_keep_their_exact_json(raw in unknown_object()) {
+        let text = serde_json::to_string(&raw).unwrap();
+        let item: Item = serde_json::from_str(&text).unwrap();
+        prop_assert!(matches!(item, Item::Unknown(_)));
+        prop_assert_eq!(serde_json::to_string(&item).unwrap(), text);
+    }
+
+    #[test]
+    fn responses_round_trip(response in response()) {
+        let json = serde_json::to_string(&response).unwrap();
+        let back: Response = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &response, "{}", json);
+    }
+}
+
+#[test]
+fn known_fields_and_order_survive_from_wire_json() {
+    let wire = r#"{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":"hi","annotations":[],"logprobs":[]}],"status":"completed","x_new_field":{"a":1}}"#;
+    let item: Item = serde_json::from_str(wire).unwrap();
+    assert!(matches!(item, Item::Message(_)));
+    assert_eq!(serde_json::to_string(&item).unwrap(), wire);
+}
+
+#[test]
+fn a_known_type_with_a_foreign_shape_is_kept_raw() {
+    let wire = r#"{"type":"function_call","name":42}"#;
+    let item: Item = serde_json::from_str(wire).unwrap();
+    assert!(matches!(item, Item::Unknown(_)));
+    assert_eq!(serde_json::to_string(&item).unwrap(), wire);
+}
+
+#[test]
+fn a_message_without_type_is_read_as_a_message() {
+    let item: Item = serde_json::from_str(r#"{"role":"user","content":"hi"}"#).unwrap();
+    assert_eq!(item, Item::Message(Message::user("hi")));
+}
+
+#[test]
+fn a_lenient_response_reads_with_missing_fields() {
+    let response: Response = serde_json::from_str(r#"{"id":"resp_1","brand_new":true}"#).unwrap();
+    assert_eq!(response.id, "resp_1");
+    assert!(response.output.is_empty() && response.tool_calls.is_empty());
+    assert_eq!(response.extra["brand_new"], true);
+}
