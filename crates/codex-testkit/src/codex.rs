@@ -40,6 +40,8 @@ pub const REJECTED_PARAMETERS: &[&str] = &[
 pub struct RecordedRequest {
     /// `GET`, `POST`, …
     pub method: String,
+    /// `HTTP/1.1` or `HTTP/2.0`.
+    pub version: String,
     /// The path, without the query.
     pub path: String,
     /// The query string, if any.
@@ -245,6 +247,11 @@ impl FakeCodex {
         self.server.accepted_connections()
     }
 
+    /// How many connections are open now (a leak test waits for this to drop).
+    pub fn open_connections(&self) -> usize {
+        self.server.open_connections()
+    }
+
     /// Sets the rate-limit headers sent from now on.
     pub fn set_rate_limits(&self, headers: RateLimitHeaders) {
         self.lock().rate_limits = headers;
@@ -273,6 +280,7 @@ async fn handle(
     let body = read_body(body).await;
     let recorded = RecordedRequest {
         method: parts.method.to_string(),
+        version: format!("{:?}", parts.version),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
         headers: parts
@@ -464,10 +472,11 @@ async fn produce(
     };
     for (index, event) in events.iter().enumerate() {
         if faults.drop_after == Some(index) {
-            let _ = tx
-                .send(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: connection dropped")))
-                .await;
+            drop_connection(&tx).await;
             return;
+        }
+        if let Some(pace) = faults.pace {
+            tokio::time::sleep(pace).await;
         }
         if let Some((after, duration)) = faults.stall
             && after == index
@@ -507,9 +516,16 @@ async fn produce(
         }
     }
     if faults.drop_after == Some(events.len()) {
-        let _ =
-            tx.send(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: connection dropped"))).await;
+        drop_connection(&tx).await;
     }
+}
+
+/// Breaks the connection after the events sent so far reached the peer. hyper buffers writes
+/// and drops unflushed bytes when a body fails, so the fake first lets the server go idle
+/// (which flushes), then fails the body.
+async fn drop_connection(tx: &tokio::sync::mpsc::Sender<Result<Bytes, io::Error>>) {
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let _ = tx.send(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: connection dropped"))).await;
 }
 
 /// The models catalogue (codex-protocol.md §10), answered with an ETag.

@@ -131,6 +131,11 @@ impl FakeOAuth {
         self.server.accepted_connections()
     }
 
+    /// How many connections are open now (a leak test waits for this to drop).
+    pub fn open_connections(&self) -> usize {
+        self.server.open_connections()
+    }
+
     /// Issues a refresh token directly (for tests that start from a stored login).
     pub fn mint_refresh_token(&self) -> String {
         self.registry.mint_refresh_token()

@@ -44,6 +44,8 @@ pub struct Faults {
     pub close_before_completed: bool,
     /// After this many events, send nothing for this long.
     pub stall: Option<(usize, Duration)>,
+    /// Wait this long before every event (a slow but steady stream).
+    pub pace: Option<Duration>,
     /// Chunking of the body.
     pub chunking: Chunking,
     /// Line endings.

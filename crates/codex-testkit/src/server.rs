@@ -66,6 +66,7 @@ pub(crate) struct RunningServer {
     pub(crate) addr: SocketAddr,
     pub(crate) tls: bool,
     pub(crate) connections: Arc<AtomicUsize>,
+    pub(crate) open: Arc<AtomicUsize>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -82,6 +83,10 @@ impl RunningServer {
 
     pub(crate) fn accepted_connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn open_connections(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 }
 
@@ -111,6 +116,8 @@ pub(crate) async fn serve_on(
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let connections = Arc::new(AtomicUsize::new(0));
+    let open = Arc::new(AtomicUsize::new(0));
+    let open_gauge = open.clone();
     let (shutdown, mut stop) = watch::channel(false);
     let is_tls = tls.is_some();
     let counter = connections.clone();
@@ -122,10 +129,20 @@ pub(crate) async fn serve_on(
             };
             let Ok((stream, _)) = accepted else { continue };
             counter.fetch_add(1, Ordering::SeqCst);
+            open_gauge.fetch_add(1, Ordering::SeqCst);
+            let open_gauge = open_gauge.clone();
             let handler = handler.clone();
             let tls = tls.clone();
             let mut stop = stop.clone();
             tokio::spawn(async move {
+                // Counts the connection as closed however this task ends.
+                struct Closed(Arc<AtomicUsize>);
+                impl Drop for Closed {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                let _closed = Closed(open_gauge);
                 let service = service_fn(move |request| {
                     let handler = handler.clone();
                     async move { Ok::<_, Infallible>(handler(request).await) }
@@ -151,7 +168,7 @@ pub(crate) async fn serve_on(
             });
         }
     });
-    Ok(RunningServer { addr, tls: is_tls, connections, shutdown })
+    Ok(RunningServer { addr, tls: is_tls, connections, open, shutdown })
 }
 
 /// Reads a request body whole (requests are small).

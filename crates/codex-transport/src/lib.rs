@@ -1,6 +1,85 @@
-//! The wire layer of oauth-codex: it will hold the pooled HTTPS client (hyper 1, hyper-util and
-//! hyper-rustls), the SSE decoder, the retry policy, timeouts, hooks, rate-limit headers and the
-//! `SDKRequestError` model. It knows HTTP, not Codex types.
+//! The wire layer of oauth-codex: it turns the Codex backend's HTTP responses into what the rest
+//! of the SDK reads. Today that is the Server-Sent Events decoder, [`SseDecoder`], which cuts a
+//! streamed response body (`text/event-stream`) into [`SseFrame`]s following the WHATWG
+//! EventSource parsing rules, stops at `data: [DONE]`, and bounds the memory one event may take.
+//! It knows SSE and HTTP, not Codex types: `codex_schema::BackendEvent::parse` reads a frame's
+//! `event` and `data`.
 //!
-//! **Status:** not implemented yet. This crate has no public items in this release; nothing in
-//! it sends a request. Build request bodies and read recorded streams with `codex-schema` today.
+//! ```
+//! use codex_transport::{SseDecoder, SseFrame};
+//!
+//! let mut decoder = SseDecoder::new();
+//! let mut frames: Vec<SseFrame> = Vec::new();
+//! // Chunks arrive split anywhere, here in the middle of a line and of a CRLF.
+//! for chunk in [
+//!     &b"event: response.output_text.delta\r\ndata: {\"delta\":\"Hel"[..],
+//!     b"lo\"}\r\n\r",
+//!     b"\n: keep-alive comment\n\ndata: {\"delta\":\"!\"}\n\ndata: [DONE]\n\n",
+//! ] {
+//!     decoder.feed(chunk, &mut frames)?;
+//! }
+//! assert!(decoder.is_done());
+//! assert!(!decoder.finish());
+//!
+//! assert_eq!(frames.len(), 2);
+//! assert_eq!(frames[0].event.as_deref(), Some("response.output_text.delta"));
+//! assert_eq!(frames[0].data, r#"{"delta":"Hello"}"#);
+//! assert_eq!(frames[1].event_type(), "message");
+//! assert_eq!(frames[1].data, r#"{"delta":"!"}"#);
+//! # Ok::<(), codex_transport::SseError>(())
+//! ```
+//!
+//! The HTTP side: [`Transport`] sends requests through a pooled hyper client (HTTP/1.1 and
+//! HTTP/2 by ALPN, rustls with the `ring` provider, webpki or native roots plus extra CAs),
+//! asks an [`Authenticator`] for credentials and for recovery after a 401, retries by
+//! [`RetryPolicy`] (backoff with jitter, server delays honoured up to a cap, usage limits
+//! never), fires [`Hooks`], records [`RateLimits`] from every response, and reports failures as
+//! [`SdkRequestError`] with a typed [`ErrorKind`]. Streams come back as an [`EventStream`] of
+//! SSE frames, never buffered whole, with an idle timeout that never cuts a healthy stream.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use codex_transport::{HttpRequest, Hooks, StaticBearer, Transport, TransportConfig};
+//! use futures_util::StreamExt;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let transport = Transport::new(
+//!     TransportConfig::new("https://chatgpt.com/backend-api/codex"),
+//!     Arc::new(StaticBearer::new("<access token>", Some("<account id>".into()))),
+//!     Hooks::new().on_error(|e| eprintln!("attempt {} failed: {}", e.attempt, e.kind)),
+//! )?;
+//! let body = serde_json::json!({"model": "gpt-5.2-codex", "instructions": "Be brief.", "input": [],
+//!     "store": false, "stream": true});
+//! let mut events = transport.stream(HttpRequest::post_json("responses", body)).await?;
+//! while let Some(frame) = events.next().await {
+//!     println!("{}: {}", frame?.event_type(), transport.rate_limits().is_some());
+//! }
+//! # Ok(()) }
+//! ```
+
+// `SdkRequestError` keeps its fields public (the original SDK's error model, matched on by
+// callers); it is returned on cold paths only, so its size is not worth a box.
+#![allow(clippy::result_large_err)]
+
+mod auth;
+mod client;
+mod config;
+mod error;
+mod hooks;
+mod ratelimit;
+mod retry;
+pub mod sse;
+
+pub use auth::{AuthHeaders, Authenticator, BoxFuture, NoAuth, StaticBearer};
+pub use client::{
+    EventStream, HttpRequest, JsonResponse, RequestOptions, Transport, TransportBuildError, validate_base_url,
+};
+pub use config::{
+    PROTECTED_HEADERS, ProtectedHeaders, RootCertificates, TransportConfig, default_user_agent,
+};
+pub use error::{ErrorKind, SdkRequestError};
+pub use hooks::{AuthRefresh, ErrorEvent, Hooks, RequestEnd, RequestStart};
+pub use hyper::Method;
+pub use ratelimit::{RateLimitCredits, RateLimitWindow, RateLimits};
+pub use retry::RetryPolicy;
+pub use sse::{SseDecoder, SseError, SseFrame};

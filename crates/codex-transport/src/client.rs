@@ -1,0 +1,672 @@
+//! The pooled HTTPS client and the attempt loop shared by unary and streaming calls.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
+use hyper::{HeaderMap, Method, Request, Response};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde_json::{Map, Value};
+use tracing::Instrument;
+
+use crate::auth::{AuthHeaders, Authenticator};
+use crate::config::{PROTECTED_HEADERS, ProtectedHeaders, RootCertificates, TransportConfig};
+use crate::error::{ErrorKind, SdkRequestError, human_wait};
+use crate::hooks::{AuthRefresh, ErrorEvent, Hooks, RequestEnd, RequestStart};
+use crate::ratelimit::RateLimits;
+use crate::retry::{RetryPolicy, Verdict, classify};
+use crate::sse::{SseDecoder, SseFrame};
+
+/// The largest error body read (more is cut off).
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Per-request options.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    /// Extra headers (the protected ones, `Authorization`, `ChatGPT-Account-ID` and
+    /// `Content-Type`, cannot be replaced: see [`ProtectedHeaders`]).
+    pub extra_headers: Vec<(String, String)>,
+    /// Extra query parameters.
+    pub extra_query: Vec<(String, String)>,
+    /// JSON merged into an object body last (top-level keys replace; `null` removes).
+    pub extra_body: Map<String, Value>,
+    /// Overrides the request timeout (unary) or the wait for the response head (streams).
+    pub timeout: Option<Duration>,
+    /// Overrides the number of retries.
+    pub max_retries: Option<u32>,
+}
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: Method,
+    /// The path, joined to the base URL (`responses`, `models`, …).
+    pub path: String,
+    /// Query parameters.
+    pub query: Vec<(String, String)>,
+    /// A JSON body.
+    pub body: Option<Value>,
+    /// The model, for hooks and traces.
+    pub model: Option<String>,
+    /// The conversation id, sent as `session_id`.
+    pub session_id: Option<String>,
+    /// Per-request options.
+    pub options: RequestOptions,
+}
+
+impl HttpRequest {
+    /// A request with no body.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        HttpRequest {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            model: None,
+            session_id: None,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// A `POST` with a JSON body.
+    pub fn post_json(path: impl Into<String>, body: Value) -> Self {
+        HttpRequest { body: Some(body), ..Self::new(Method::POST, path) }
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets the model (for hooks and traces).
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Sets the conversation id (`session_id` header).
+    pub fn session_id(mut self, id: impl Into<String>) -> Self {
+        self.session_id = Some(id.into());
+        self
+    }
+
+    /// Sets the options.
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
+        self
+    }
+}
+
+/// A whole response of a unary call.
+#[derive(Debug, Clone)]
+pub struct JsonResponse {
+    /// The status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// The server's request id, else the client's.
+    pub request_id: String,
+}
+
+impl JsonResponse {
+    /// The body as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, SdkRequestError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| SdkRequestError::decode(e).with_request_id(Some(self.request_id.clone())))
+    }
+}
+
+/// A streamed response: SSE frames as they arrive.
+///
+/// Dropping it stops reading and frees the connection. A silence longer than the idle
+/// timeout ends it with a `Timeout` error; a broken connection with `StreamClosedEarly`.
+pub struct EventStream {
+    inner: Pin<Box<dyn Stream<Item = Result<SseFrame, SdkRequestError>> + Send>>,
+    status: u16,
+    headers: HeaderMap,
+    request_id: String,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+impl EventStream {
+    /// The status of the response.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The server's request id, else the client's.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Result<SseFrame, SdkRequestError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+/// An error building the transport (bad base URL, bad CA certificate).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportBuildError {
+    /// The base URL is not usable.
+    #[error("invalid base URL {url:?}: {reason}")]
+    BaseUrl {
+        /// The URL, without any userinfo.
+        url: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// An extra CA certificate could not be read.
+    #[error("invalid extra CA certificate: {0}")]
+    Certificate(String),
+}
+
+struct Inner {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    config: TransportConfig,
+    base: url::Url,
+    auth: Arc<dyn Authenticator>,
+    hooks: Hooks,
+    rate_limits: Mutex<Option<RateLimits>>,
+}
+
+/// The HTTP client of the SDK: pooled connections (HTTP/1.1 and HTTP/2 by ALPN), rustls with
+/// the `ring` provider, retries, hooks and rate-limit tracking. Cheap to clone.
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport").field("base_url", &self.inner.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+fn is_loopback(host: Option<url::Host<&str>>) -> bool {
+    match host {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks a base URL: http(s), no credentials in it, plain http only for loopback.
+pub fn validate_base_url(base_url: &str) -> Result<url::Url, TransportBuildError> {
+    let bad = |reason: &str| {
+        let shown = url::Url::parse(base_url)
+            .map(|mut u| {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string()
+            })
+            .unwrap_or_else(|_| "(unparsable)".to_owned());
+        TransportBuildError::BaseUrl { url: shown, reason: reason.to_owned() }
+    };
+    let url = url::Url::parse(base_url)
+        .map_err(|e| bad(&format!("{e}; use a full URL like https://chatgpt.com/backend-api/codex")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "it carries credentials (user:password@); remove them, the SDK authenticates itself",
+        ));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(url.host()) => Ok(url),
+        "http" => Err(bad("plain http is allowed only for loopback hosts; use https")),
+        _ => Err(bad("the scheme must be https")),
+    }
+}
+
+fn tls_config(config: &TransportConfig) -> Result<rustls::ClientConfig, TransportBuildError> {
+    let mut roots = rustls::RootCertStore::empty();
+    if matches!(config.roots, RootCertificates::WebPki | RootCertificates::WebPkiAndNative) {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    if matches!(config.roots, RootCertificates::Native | RootCertificates::WebPkiAndNative) {
+        let native = rustls_native_certs::load_native_certs();
+        for error in &native.errors {
+            tracing::warn!(%error, "could not load a native root certificate");
+        }
+        let (added, ignored) = roots.add_parsable_certificates(native.certs);
+        tracing::debug!(added, ignored, "native root certificates");
+    }
+    for pem in &config.extra_ca_pem {
+        let mut found = 0;
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| TransportBuildError::Certificate(e.to_string()))?;
+            roots.add(cert).map_err(|e| TransportBuildError::Certificate(e.to_string()))?;
+            found += 1;
+        }
+        if found == 0 {
+            return Err(TransportBuildError::Certificate("no PEM certificate found in the text".to_owned()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TransportBuildError::Certificate(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The server's request id, else ours.
+fn server_request_id(headers: &HeaderMap, ours: &str) -> String {
+    ["x-request-id", "x-oai-request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()))
+        .unwrap_or(ours)
+        .to_owned()
+}
+
+/// What every attempt of one request shares.
+struct Prepared {
+    url: url::Url,
+    body: Option<Bytes>,
+    extra: Vec<(HeaderName, HeaderValue)>,
+    request_id: String,
+    stream: bool,
+}
+
+/// What the attempt loop hands back on success.
+struct Answer {
+    response: Response<Incoming>,
+    request_id: String,
+    deadline: Instant,
+}
+
+impl Transport {
+    /// Builds a transport. `auth` supplies credentials; `hooks` observe requests.
+    pub fn new(
+        config: TransportConfig,
+        auth: Arc<dyn Authenticator>,
+        hooks: Hooks,
+    ) -> Result<Self, TransportBuildError> {
+        let base = validate_base_url(&config.base_url)?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(config.connect_timeout));
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(&config)?)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(http);
+        let client =
+            Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).build(connector);
+        Ok(Transport {
+            inner: Arc::new(Inner { client, config, base, auth, hooks, rate_limits: Mutex::new(None) }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TransportConfig {
+        &self.inner.config
+    }
+
+    /// The rate-limit snapshot of the last response that carried one.
+    pub fn rate_limits(&self) -> Option<RateLimits> {
+        self.inner.rate_limits.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sends a unary request and reads the whole answer.
+    pub async fn send(&self, request: HttpRequest) -> Result<JsonResponse, SdkRequestError> {
+        let answer = self.execute(&request, false).await?;
+        let status = answer.response.status().as_u16();
+        let headers = answer.response.headers().clone();
+        let remaining = answer.deadline.saturating_duration_since(Instant::now());
+        let body = match tokio::time::timeout(remaining, answer.response.into_body().collect()).await {
+            Err(_) => {
+                return Err(SdkRequestError::timeout("reading the response", remaining)
+                    .with_request_id(Some(answer.request_id)));
+            }
+            Ok(Err(error)) => {
+                return Err(SdkRequestError::network(error).with_request_id(Some(answer.request_id)));
+            }
+            Ok(Ok(collected)) => collected.to_bytes(),
+        };
+        Ok(JsonResponse { status, headers, body, request_id: answer.request_id })
+    }
+
+    /// Sends a request whose answer is an SSE stream.
+    pub async fn stream(&self, request: HttpRequest) -> Result<EventStream, SdkRequestError> {
+        let answer = self.execute(&request, true).await?;
+        let status = answer.response.status().as_u16();
+        let headers = answer.response.headers().clone();
+        let request_id = answer.request_id.clone();
+        let idle = self.inner.config.stream_idle_timeout;
+        let max_event_size = self.inner.config.max_event_size;
+        let stream_request_id = request_id.clone();
+        let mut body = answer.response.into_body();
+        let inner = async_stream::stream! {
+            let id = Some(stream_request_id);
+            let mut decoder = SseDecoder::new().with_max_event_size(max_event_size);
+            let mut frames = Vec::new();
+            loop {
+                match tokio::time::timeout(idle, body.frame()).await {
+                    Err(_) => {
+                        yield Err(SdkRequestError::timeout("waiting for the next stream event", idle).with_request_id(id.clone()));
+                        return;
+                    }
+                    Ok(None) => {
+                        decoder.finish();
+                        return;
+                    }
+                    Ok(Some(Err(error))) => {
+                        yield Err(SdkRequestError::stream_closed_early(format!("the connection broke: {error}")).with_request_id(id.clone()));
+                        return;
+                    }
+                    Ok(Some(Ok(frame))) => {
+                        let Ok(data) = frame.into_data() else { continue };
+                        if let Err(error) = decoder.feed(&data, &mut frames) {
+                            for frame in frames.drain(..) {
+                                yield Ok(frame);
+                            }
+                            yield Err(SdkRequestError::decode(error).with_request_id(id.clone()));
+                            return;
+                        }
+                        for frame in frames.drain(..) {
+                            yield Ok(frame);
+                        }
+                        if decoder.is_done() {
+                            return;
+                        }
+                    }
+                }
+            }
+        };
+        Ok(EventStream { inner: Box::pin(inner), status, headers, request_id })
+    }
+
+    fn url(&self, request: &HttpRequest) -> Result<url::Url, SdkRequestError> {
+        let base = self.inner.base.as_str().trim_end_matches('/');
+        let joined = format!("{base}/{}", request.path.trim_start_matches('/'));
+        let mut url = url::Url::parse(&joined)
+            .map_err(|e| SdkRequestError::decode(format!("bad request path: {e}")))?;
+        let query: Vec<&(String, String)> =
+            request.query.iter().chain(&request.options.extra_query).collect();
+        if !query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (key, value) in query {
+                pairs.append_pair(key, value);
+            }
+        }
+        Ok(url)
+    }
+
+    fn body(request: &HttpRequest) -> Option<Bytes> {
+        let mut body = request.body.clone()?;
+        if let Value::Object(map) = &mut body {
+            for (key, value) in &request.options.extra_body {
+                if value.is_null() {
+                    map.shift_remove(key);
+                } else {
+                    map.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        Some(Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize")))
+    }
+
+    fn extra_headers(
+        &self,
+        request: &HttpRequest,
+    ) -> Result<Vec<(HeaderName, HeaderValue)>, SdkRequestError> {
+        let mut out = Vec::new();
+        for (name, value) in &request.options.extra_headers {
+            let lower = name.to_ascii_lowercase();
+            if PROTECTED_HEADERS.contains(&lower.as_str()) {
+                match self.inner.config.protected_headers {
+                    ProtectedHeaders::Warn => {
+                        tracing::warn!(header = %lower, "extra_headers cannot replace a header the client owns; it was dropped");
+                        continue;
+                    }
+                    ProtectedHeaders::Reject => {
+                        return Err(SdkRequestError::invalid_request(format!(
+                            "extra_headers cannot replace `{lower}`: the client sets it; remove it from extra_headers"
+                        )));
+                    }
+                }
+            }
+            let name = HeaderName::try_from(lower.as_str()).map_err(|e| {
+                SdkRequestError::invalid_request(format!("bad header name {lower:?} in extra_headers: {e}"))
+            })?;
+            let value = HeaderValue::try_from(value.as_str()).map_err(|e| {
+                SdkRequestError::invalid_request(format!(
+                    "bad value for header {lower:?} in extra_headers: {e}"
+                ))
+            })?;
+            out.push((name, value));
+        }
+        Ok(out)
+    }
+
+    fn build(
+        &self,
+        request: &HttpRequest,
+        prepared: &Prepared,
+        auth: &AuthHeaders,
+    ) -> Result<Request<Full<Bytes>>, SdkRequestError> {
+        let Prepared { url, body, extra, request_id, stream } = prepared;
+        let stream = *stream;
+        let config = &self.inner.config;
+        let mut builder = Request::builder()
+            .method(request.method.clone())
+            .uri(url.as_str())
+            .header(USER_AGENT, config.user_agent.as_str())
+            .header("originator", config.originator.as_str())
+            .header(ACCEPT, if stream { "text/event-stream" } else { "application/json" })
+            .header("x-client-request-id", request_id.as_str());
+        if body.is_some() {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        if let Some(token) = auth.expose_bearer() {
+            let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                SdkRequestError::auth("the access token has characters a header cannot carry; sign in again")
+            })?;
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        if let Some(account) = auth.account_id() {
+            builder = builder.header("chatgpt-account-id", account);
+        }
+        if let Some(session) = &request.session_id {
+            builder = builder.header("session_id", session.as_str());
+        }
+        for (name, value) in extra {
+            builder = builder.header(name, value.clone());
+        }
+        builder
+            .body(Full::new(body.clone().unwrap_or_default()))
+            .map_err(|e| SdkRequestError::decode(format!("could not build the request: {e}")))
+    }
+
+    /// The attempt loop: credentials, send, 401 recovery, classification, backoff.
+    async fn execute(&self, request: &HttpRequest, stream: bool) -> Result<Answer, SdkRequestError> {
+        let inner = &self.inner;
+        let client_request_id = new_request_id();
+        let url = self.url(request)?;
+        let path = url.path().to_owned();
+        let prepared = Prepared {
+            url,
+            body: Self::body(request),
+            extra: self.extra_headers(request)?,
+            request_id: client_request_id.clone(),
+            stream,
+        };
+        let policy = match request.options.max_retries {
+            Some(max_retries) => RetryPolicy { max_retries, ..inner.config.retry },
+            None => inner.config.retry,
+        };
+        let timeout = request.options.timeout.unwrap_or(inner.config.request_timeout);
+        let method = request.method.to_string();
+        let mut delays = policy.delays();
+        let mut recovered = false;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let auth =
+                inner.auth.headers().await.map_err(|e| e.with_request_id(Some(client_request_id.clone())))?;
+            let hyper_request = self.build(request, &prepared, &auth)?;
+            inner.hooks.request_start(&RequestStart {
+                request_id: client_request_id.clone(),
+                method: method.clone(),
+                path: path.clone(),
+                model: request.model.clone(),
+                attempt,
+            });
+            let span = tracing::debug_span!(
+                "http_request",
+                method = %method,
+                path = %path,
+                attempt,
+                status = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let deadline = started + timeout;
+            let sent = tokio::time::timeout(timeout, inner.client.request(hyper_request))
+                .instrument(span.clone())
+                .await;
+            let duration = started.elapsed();
+            span.record("duration_ms", duration.as_millis() as u64);
+            let end = |status: Option<u16>| RequestEnd {
+                request_id: client_request_id.clone(),
+                method: method.clone(),
+                path: path.clone(),
+                model: request.model.clone(),
+                attempt,
+                status,
+                duration,
+            };
+            let (error, headers) = match sent {
+                Err(_) => {
+                    inner.hooks.request_end(&end(None));
+                    (SdkRequestError::timeout("the request", timeout), None)
+                }
+                Ok(Err(error)) => {
+                    inner.hooks.request_end(&end(None));
+                    let detail = std::error::Error::source(&error)
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| error.to_string());
+                    (SdkRequestError::network(detail), None)
+                }
+                Ok(Ok(response)) => {
+                    let status = response.status().as_u16();
+                    span.record("status", status);
+                    inner.hooks.request_end(&end(Some(status)));
+                    if let Some(limits) = RateLimits::from_headers(response.headers()) {
+                        *inner.rate_limits.lock().unwrap_or_else(|p| p.into_inner()) = Some(limits);
+                    }
+                    let request_id = server_request_id(response.headers(), &client_request_id);
+                    if response.status().is_success() {
+                        return Ok(Answer { response, request_id, deadline });
+                    }
+                    let headers = response.headers().clone();
+                    let body = Limited::new(response.into_body(), ERROR_BODY_LIMIT);
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    let bytes = match tokio::time::timeout(remaining, body.collect()).await {
+                        Ok(Ok(collected)) => collected.to_bytes(),
+                        _ => Bytes::new(),
+                    };
+                    if status == 401 && !recovered {
+                        recovered = true;
+                        let outcome = inner.auth.recover(&auth).await;
+                        inner.hooks.auth_refresh(&AuthRefresh {
+                            request_id: client_request_id.clone(),
+                            attempt,
+                            success: outcome.is_ok(),
+                        });
+                        match outcome {
+                            Ok(()) => continue,
+                            Err(error) => return Err(error.with_request_id(Some(request_id))),
+                        }
+                    }
+                    (
+                        SdkRequestError::from_response(status, &headers, &bytes, Some(request_id)),
+                        Some(headers),
+                    )
+                }
+            };
+            let error = if error.request_id.is_none() {
+                error.with_request_id(Some(client_request_id.clone()))
+            } else {
+                error
+            };
+            inner.hooks.error(&ErrorEvent {
+                request_id: client_request_id.clone(),
+                method: method.clone(),
+                path: path.clone(),
+                model: request.model.clone(),
+                attempt,
+                status: error.status_code,
+                provider_code: error.provider_code.clone(),
+                kind: error.kind.name(),
+                retryable: error.retryable,
+            });
+            let wait = match classify(headers.as_ref(), &error) {
+                Verdict::Stop => return Err(error),
+                Verdict::Retry(Some(server)) if server > policy.max_server_delay => {
+                    return Err(too_long(error, server, policy.max_server_delay));
+                }
+                Verdict::Retry(server) => match delays.next() {
+                    None => return Err(error),
+                    Some(backoff) => server.unwrap_or(backoff),
+                },
+            };
+            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, kind = error.kind.name(), "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The server asked for a longer wait than the client will make: say when to come back.
+fn too_long(mut error: SdkRequestError, asked: Duration, cap: Duration) -> SdkRequestError {
+    if let ErrorKind::RateLimited { retry_after } = &mut error.kind {
+        *retry_after = Some(asked);
+    }
+    error.user_message = format!(
+        "{}; the server asks to wait {} before retrying, longer than this client waits ({}), so it was not retried",
+        error.user_message,
+        human_wait(asked.as_secs().max(1)),
+        human_wait(cap.as_secs().max(1)),
+    );
+    error
+}
