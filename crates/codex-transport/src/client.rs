@@ -47,17 +47,27 @@ pub struct RequestOptions {
     pub max_retries: Option<u32>,
 }
 
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequestBody {
+    /// JSON (`application/json`); `extra_body` is merged into an object.
+    Json(Value),
+    /// A form (`application/x-www-form-urlencoded`), as OAuth token endpoints take.
+    Form(Vec<(String, String)>),
+}
+
 /// One request to send.
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
-    /// The path, joined to the base URL (`responses`, `models`, …).
+    /// The path, joined to the base URL (`responses`, `models`, …), or an absolute
+    /// `https://` URL (plain `http://` only for loopback hosts).
     pub path: String,
     /// Query parameters.
     pub query: Vec<(String, String)>,
-    /// A JSON body.
-    pub body: Option<Value>,
+    /// The body.
+    pub body: Option<RequestBody>,
     /// The model, for hooks and traces.
     pub model: Option<String>,
     /// The conversation id, sent as `session_id`.
@@ -82,7 +92,12 @@ impl HttpRequest {
 
     /// A `POST` with a JSON body.
     pub fn post_json(path: impl Into<String>, body: Value) -> Self {
-        HttpRequest { body: Some(body), ..Self::new(Method::POST, path) }
+        HttpRequest { body: Some(RequestBody::Json(body)), ..Self::new(Method::POST, path) }
+    }
+
+    /// A `POST` with a form body.
+    pub fn post_form(path: impl Into<String>, fields: Vec<(String, String)>) -> Self {
+        HttpRequest { body: Some(RequestBody::Form(fields)), ..Self::new(Method::POST, path) }
     }
 
     /// Adds a query parameter.
@@ -299,7 +314,7 @@ fn server_request_id(headers: &HeaderMap, ours: &str) -> String {
 /// What every attempt of one request shares.
 struct Prepared {
     url: url::Url,
-    body: Option<Bytes>,
+    body: Option<(Bytes, &'static str)>,
     extra: Vec<(HeaderName, HeaderValue)>,
     request_id: String,
     stream: bool,
@@ -416,10 +431,16 @@ impl Transport {
     }
 
     fn url(&self, request: &HttpRequest) -> Result<url::Url, SdkRequestError> {
-        let base = self.inner.base.as_str().trim_end_matches('/');
-        let joined = format!("{base}/{}", request.path.trim_start_matches('/'));
-        let mut url = url::Url::parse(&joined)
-            .map_err(|e| SdkRequestError::decode(format!("bad request path: {e}")))?;
+        let absolute = request.path.starts_with("https://") || request.path.starts_with("http://");
+        let mut url = if absolute {
+            validate_base_url(&request.path).map_err(|e| SdkRequestError::invalid_request(e.to_string()))?
+        } else {
+            let base = self.inner.base.as_str().trim_end_matches('/');
+            let joined = format!("{base}/{}", request.path.trim_start_matches('/'));
+            url::Url::parse(&joined).map_err(|e| {
+                SdkRequestError::invalid_request(format!("bad request path {:?}: {e}", request.path))
+            })?
+        };
         let query: Vec<&(String, String)> =
             request.query.iter().chain(&request.options.extra_query).collect();
         if !query.is_empty() {
@@ -431,18 +452,31 @@ impl Transport {
         Ok(url)
     }
 
-    fn body(request: &HttpRequest) -> Option<Bytes> {
-        let mut body = request.body.clone()?;
-        if let Value::Object(map) = &mut body {
-            for (key, value) in &request.options.extra_body {
-                if value.is_null() {
-                    map.shift_remove(key);
-                } else {
-                    map.insert(key.clone(), value.clone());
+    /// The body bytes and their content type.
+    fn body(request: &HttpRequest) -> Option<(Bytes, &'static str)> {
+        match request.body.as_ref()? {
+            RequestBody::Json(body) => {
+                let mut body = body.clone();
+                if let Value::Object(map) = &mut body {
+                    for (key, value) in &request.options.extra_body {
+                        if value.is_null() {
+                            map.shift_remove(key);
+                        } else {
+                            map.insert(key.clone(), value.clone());
+                        }
+                    }
                 }
+                Some((
+                    Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize")),
+                    "application/json",
+                ))
+            }
+            RequestBody::Form(fields) => {
+                let encoded =
+                    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+                Some((Bytes::from(encoded), "application/x-www-form-urlencoded"))
             }
         }
-        Some(Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize")))
     }
 
     fn extra_headers(
@@ -494,8 +528,8 @@ impl Transport {
             .header("originator", config.originator.as_str())
             .header(ACCEPT, if stream { "text/event-stream" } else { "application/json" })
             .header("x-client-request-id", request_id.as_str());
-        if body.is_some() {
-            builder = builder.header(CONTENT_TYPE, "application/json");
+        if let Some((_, content_type)) = body {
+            builder = builder.header(CONTENT_TYPE, *content_type);
         }
         if let Some(token) = auth.expose_bearer() {
             let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
@@ -514,7 +548,7 @@ impl Transport {
             builder = builder.header(name, value.clone());
         }
         builder
-            .body(Full::new(body.clone().unwrap_or_default()))
+            .body(Full::new(body.as_ref().map(|(bytes, _)| bytes.clone()).unwrap_or_default()))
             .map_err(|e| SdkRequestError::decode(format!("could not build the request: {e}")))
     }
 

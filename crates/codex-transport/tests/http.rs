@@ -542,3 +542,20 @@ async fn per_request_retries_and_timeout_override_the_config() {
         transport.send(HttpRequest::post_json("responses", body()).options(options)).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Timeout);
 }
+
+#[tokio::test]
+async fn form_bodies_to_an_absolute_url_on_another_host() {
+    let oauth = codex_testkit::FakeOAuth::start().await;
+    let fake = FakeCodex::start().await;
+    let transport = transport_for(&fake, |c| c.retry(RetryPolicy::none()), Hooks::new());
+    let form = vec![
+        ("grant_type".to_owned(), "authorization_code".to_owned()),
+        ("code".to_owned(), "no-such-code".to_owned()),
+        ("client_id".to_owned(), codex_testkit::CODEX_CLIENT_ID.to_owned()),
+    ];
+    let error = transport.send(HttpRequest::post_form(oauth.token_endpoint(), form)).await.unwrap_err();
+    assert_eq!((error.status_code, error.provider_code.as_deref()), (Some(400), Some("invalid_grant")));
+    assert!(fake.requests().is_empty(), "the absolute URL went to the OAuth host");
+    let refused = transport.send(HttpRequest::post_form("http://example.com/oauth/token", vec![])).await.unwrap_err();
+    assert!(refused.user_message.contains("only for loopback"), "{}", refused.user_message);
+}
