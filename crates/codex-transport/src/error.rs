@@ -73,10 +73,19 @@ impl ErrorKind {
 
 /// A failed request, with what a program needs to react and what a person needs to read.
 ///
+/// The details live in one allocation (so `Result<T, SdkRequestError>` stays small on the
+/// happy path) and are read as fields through `Deref`: `error.kind`, `error.status_code`,
+/// `error.provider_code`, `error.user_message`, `error.retryable`, `error.request_id`,
+/// `error.raw_error`.
+///
 /// Never holds a secret: bodies come from the server, and request headers are never copied in.
+#[derive(Clone, PartialEq)]
+pub struct SdkRequestError(Box<ErrorDetails>);
+
+/// The fields of an [`SdkRequestError`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct SdkRequestError {
+pub struct ErrorDetails {
     /// What went wrong.
     pub kind: ErrorKind,
     /// The HTTP status, when there was a response.
@@ -92,6 +101,26 @@ pub struct SdkRequestError {
     pub request_id: Option<String>,
     /// The error body as received (at most 4 KiB).
     pub raw_error: Option<String>,
+}
+
+impl std::ops::Deref for SdkRequestError {
+    type Target = ErrorDetails;
+
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for SdkRequestError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for SdkRequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
 }
 
 impl fmt::Display for SdkRequestError {
@@ -197,7 +226,7 @@ impl ErrorBody {
 
 impl SdkRequestError {
     fn new(kind: ErrorKind, user_message: impl Into<String>, retryable: bool) -> Self {
-        SdkRequestError {
+        SdkRequestError(Box::new(ErrorDetails {
             kind,
             status_code: None,
             provider_code: None,
@@ -205,7 +234,7 @@ impl SdkRequestError {
             retryable,
             request_id: None,
             raw_error: None,
-        }
+        }))
     }
 
     /// The connection failed or broke.
@@ -368,7 +397,7 @@ impl SdkRequestError {
             }
             raw[..end].to_owned()
         });
-        SdkRequestError {
+        SdkRequestError(Box::new(ErrorDetails {
             kind,
             status_code: Some(status),
             provider_code,
@@ -376,7 +405,7 @@ impl SdkRequestError {
             retryable,
             request_id,
             raw_error,
-        }
+        }))
     }
 }
 
@@ -420,7 +449,7 @@ mod tests {
             br#"{"error":{"message":"Your input exceeds the context window","type":"invalid_request_error","code":"context_length_exceeded"}}"#,
             None,
         );
-        assert_eq!(openai.kind, ErrorKind::ContextWindowExceeded);
+        assert_eq!(openai.kind.clone(), ErrorKind::ContextWindowExceeded);
         assert_eq!(openai.provider_code.as_deref(), Some("context_length_exceeded"));
 
         let fastapi = SdkRequestError::from_response(
@@ -429,7 +458,7 @@ mod tests {
             br#"{"detail":"Store must be set to false"}"#,
             None,
         );
-        assert_eq!(fastapi.kind, ErrorKind::InvalidRequest);
+        assert_eq!(fastapi.kind.clone(), ErrorKind::InvalidRequest);
         assert!(fastapi.user_message.contains("Store must be set to false"));
 
         let oauth = SdkRequestError::from_response(
@@ -460,22 +489,22 @@ mod tests {
         assert!(cloudflare.user_message.contains("Cloudflare"));
 
         let timeout = SdkRequestError::from_response(408, &HeaderMap::new(), b"", None);
-        assert_eq!((timeout.kind, timeout.retryable, timeout.raw_error), (ErrorKind::Timeout, true, None));
+        assert_eq!((timeout.kind.clone(), timeout.retryable, timeout.raw_error.clone()), (ErrorKind::Timeout, true, None));
 
         let huge = vec![b'x'; 10_000];
         let cut = SdkRequestError::from_response(500, &HeaderMap::new(), &huge, None);
-        assert_eq!(cut.raw_error.unwrap().len(), RAW_ERROR_LIMIT);
+        assert_eq!(cut.raw_error.clone().unwrap().len(), RAW_ERROR_LIMIT);
     }
 
     #[test]
     fn provider_errors_from_streams() {
         let rate = SdkRequestError::from_provider(Some("rate_limit_exceeded"), "Please try again in 2s.");
-        assert_eq!(rate.kind, ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(2)) });
+        assert_eq!(rate.kind.clone(), ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(2)) });
         assert!(rate.retryable);
         let context = SdkRequestError::from_provider(Some("context_length_exceeded"), "too long");
-        assert_eq!((context.kind, context.retryable), (ErrorKind::ContextWindowExceeded, false));
+        assert_eq!((context.kind.clone(), context.retryable), (ErrorKind::ContextWindowExceeded, false));
         let other = SdkRequestError::from_provider(None, "boom");
-        assert_eq!((other.kind, other.retryable), (ErrorKind::Server, true));
+        assert_eq!((other.kind.clone(), other.retryable), (ErrorKind::Server, true));
     }
 
     #[test]

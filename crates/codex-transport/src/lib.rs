@@ -57,10 +57,6 @@
 //! # Ok(()) }
 //! ```
 
-// `SdkRequestError` keeps its fields public (the original SDK's error model, matched on by
-// callers); it is returned on cold paths only, so its size is not worth a box.
-#![allow(clippy::result_large_err)]
-
 mod auth;
 mod client;
 mod config;
@@ -77,7 +73,7 @@ pub use client::{
 pub use config::{
     PROTECTED_HEADERS, ProtectedHeaders, RootCertificates, TransportConfig, default_user_agent,
 };
-pub use error::{ErrorKind, SdkRequestError};
+pub use error::{ErrorDetails, ErrorKind, SdkRequestError};
 pub use hooks::{AuthRefresh, ErrorEvent, Hooks, RequestEnd, RequestStart};
 pub use hyper::Method;
 pub use ratelimit::{RateLimitCredits, RateLimitWindow, RateLimits};

@@ -89,7 +89,7 @@ pub(crate) enum Verdict {
 
 /// Classifies an error response (not 401, which the loop handles with the authenticator).
 pub(crate) fn classify(headers: Option<&HeaderMap>, error: &SdkRequestError) -> Verdict {
-    if matches!(error.kind, ErrorKind::UsageLimit { .. }) {
+    if matches!(error.kind.clone(), ErrorKind::UsageLimit { .. }) {
         return Verdict::Stop;
     }
     let delay = headers.and_then(server_delay);

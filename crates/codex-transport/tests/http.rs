@@ -147,10 +147,10 @@ async fn retries_stop_when_exhausted() {
     }
     let transport = transport_for(&fake, |c| c, Hooks::new());
     let error = collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap_err();
-    assert_eq!((error.kind, error.status_code, error.retryable), (ErrorKind::Server, Some(500), true));
+    assert_eq!((error.kind.clone(), error.status_code, error.retryable), (ErrorKind::Server, Some(500), true));
     assert_eq!(fake.requests().len(), 3, "one attempt and two retries");
     assert!(error.request_id.as_deref().unwrap().starts_with("req_fake_"));
-    assert!(error.raw_error.unwrap().contains("server_error"));
+    assert!(error.raw_error.clone().unwrap().contains("server_error"));
 }
 
 #[tokio::test]
@@ -163,7 +163,7 @@ async fn retry_after_is_honoured_within_the_cap_and_reported_beyond_it() {
 
     fake.enqueue(Reply::rate_limited(3600));
     let error = collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(3600)) });
+    assert_eq!(error.kind.clone(), ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(3600)) });
     assert!(error.user_message.contains("1h 0m"), "{}", error.user_message);
     assert_eq!(fake.requests().len(), 3, "a wait beyond the cap is not made");
 }
@@ -252,7 +252,7 @@ async fn a_401_is_recovered_once_then_final() {
     });
     let transport = Transport::new(config, hopeless.clone(), Hooks::new()).unwrap();
     let error = collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap_err();
-    assert_eq!((error.kind, error.status_code), (ErrorKind::Auth, Some(401)));
+    assert_eq!((error.kind.clone(), error.status_code), (ErrorKind::Auth, Some(401)));
     assert!(error.user_message.contains("oauth-codex login"));
     assert_eq!(
         hopeless.recoveries.load(Ordering::SeqCst),
@@ -334,7 +334,7 @@ async fn a_dropped_connection_mid_stream_is_stream_closed_early() {
         }
     };
     assert_eq!(frames, 4);
-    assert_eq!(error.kind, ErrorKind::StreamClosedEarly);
+    assert_eq!(error.kind.clone(), ErrorKind::StreamClosedEarly);
     assert_eq!(fake.requests().len(), 1, "nothing is retried once frames were handed over");
 }
 
@@ -359,7 +359,7 @@ async fn a_stall_past_the_idle_timeout_is_a_timeout() {
     })
     .await
     .unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Timeout);
+    assert_eq!(error.kind.clone(), ErrorKind::Timeout);
     assert!(error.user_message.contains("waiting for the next stream event"));
 }
 
@@ -381,7 +381,7 @@ async fn a_slow_but_steady_stream_is_never_cut() {
 async fn an_oversized_event_is_a_decode_error() {
     let events = vec![huge_text_delta("m", 2 * 1024 * 1024)];
     let error = faulty(Faults::default(), events, |c| c.max_event_size(1024 * 1024)).await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Decode);
+    assert_eq!(error.kind.clone(), ErrorKind::Decode);
     assert!(error.user_message.contains("limit"), "{}", error.user_message);
 }
 
@@ -394,7 +394,7 @@ async fn unary_body_timeout() {
     ));
     let transport = transport_for(&fake, |c| c.request_timeout(Duration::from_millis(200)), Hooks::new());
     let error = transport.send(HttpRequest::post_json("responses", body())).await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Timeout);
+    assert_eq!(error.kind.clone(), ErrorKind::Timeout);
 }
 
 #[tokio::test]
@@ -426,7 +426,7 @@ async fn protected_headers_cannot_be_replaced() {
     let strict = transport_for(&fake, |c| c.protected_headers(ProtectedHeaders::Reject), Hooks::new());
     let error =
         collect(&strict, HttpRequest::post_json("responses", body()).options(options)).await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::InvalidRequest);
+    assert_eq!(error.kind.clone(), ErrorKind::InvalidRequest);
     assert!(error.user_message.contains("authorization"));
     assert_eq!(fake.requests().len(), 1, "a refused request is not sent");
 }
@@ -469,7 +469,7 @@ async fn https_with_an_extra_ca_and_refused_without_it() {
     assert_eq!(fake.requests()[0].version, "HTTP/2.0", "ALPN picked HTTP/2");
     let untrusting = transport_for(&fake, |c| c.retry(RetryPolicy::none()), Hooks::new());
     let error = collect(&untrusting, HttpRequest::post_json("responses", body())).await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Network);
+    assert_eq!(error.kind.clone(), ErrorKind::Network);
     assert!(error.user_message.to_ascii_lowercase().contains("certificate"), "{}", error.user_message);
 }
 
@@ -526,7 +526,7 @@ async fn per_request_retries_and_timeout_override_the_config() {
     let options = RequestOptions { max_retries: Some(0), ..RequestOptions::default() };
     let error =
         collect(&transport, HttpRequest::post_json("responses", body()).options(options)).await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Server);
+    assert_eq!(error.kind.clone(), ErrorKind::Server);
     assert_eq!(fake.requests().len(), 1, "max_retries: 0 sends once");
 
     fake.enqueue(Reply::stream_with(
@@ -540,7 +540,7 @@ async fn per_request_retries_and_timeout_override_the_config() {
     };
     let error =
         transport.send(HttpRequest::post_json("responses", body()).options(options)).await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Timeout);
+    assert_eq!(error.kind.clone(), ErrorKind::Timeout);
 }
 
 #[tokio::test]
