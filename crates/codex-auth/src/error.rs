@@ -109,6 +109,103 @@ pub enum AuthError {
         /// The cause and what to do about it.
         reason: String,
     },
+
+    /// The token endpoint did not turn the authorization code into tokens.
+    #[error("could not exchange the authorization code for tokens: {message}")]
+    TokenExchange {
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
+        /// The OAuth error code (`invalid_grant`, …), when given.
+        code: Option<String>,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A token refresh failed. `permanent` failures need a new sign-in; transient ones keep
+    /// the saved tokens and can be retried.
+    #[error("{message}")]
+    TokenRefresh {
+        /// Why.
+        failure: RefreshFailure,
+        /// Whether only a new sign-in can fix it.
+        permanent: bool,
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
+        /// What went wrong and what to do.
+        message: String,
+    },
+
+    /// There is no usable sign-in and none may be started (`LoginMode::Never`), or the saved
+    /// one belongs to someone else now.
+    #[error("not signed in: {reason}; sign in with `oauth-codex login`")]
+    AuthRequired {
+        /// Why.
+        reason: String,
+    },
+
+    /// The browser sign-in got no callback in time.
+    #[error("the sign-in timed out after {after:?} without a callback; start it again")]
+    LoginTimedOut {
+        /// How long it waited.
+        after: std::time::Duration,
+    },
+
+    /// The sign-in was cancelled (`/cancel`, or another login took over the port).
+    #[error("the sign-in was cancelled")]
+    LoginCancelled,
+
+    /// No callback port could be bound.
+    #[error(
+        "cannot listen for the sign-in callback: ports {ports:?} on 127.0.0.1 are busy ({reason}); \
+         sign in with the device code (`oauth-codex login --device`, `LoginMode::Device`) or by pasting \
+         the callback address (`--paste`, `LoginMode::Paste`)"
+    )]
+    CallbackPortsBusy {
+        /// The ports tried.
+        ports: Vec<u16>,
+        /// The last bind error.
+        reason: String,
+    },
+
+    /// The server does not offer device-code sign-in.
+    #[error(
+        "device code sign-in is not enabled for this server; use the browser sign-in or verify the server URL"
+    )]
+    DeviceCodeUnsupported,
+
+    /// The device code was not approved in time.
+    #[error("the device code was not approved within {after:?}; start the sign-in again")]
+    DeviceCodeExpired {
+        /// How long it waited.
+        after: std::time::Duration,
+    },
+
+    /// The sign-in's own I/O failed (reading the pasted address, the callback server).
+    #[error("sign-in I/O failed: {reason}")]
+    LoginIo {
+        /// What failed.
+        reason: String,
+    },
+
+    /// A request to the authorization server failed.
+    #[error(transparent)]
+    Transport(#[from] codex_transport::SdkRequestError),
+}
+
+/// Why a refresh failed (the Codex CLI's classification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefreshFailure {
+    /// `refresh_token_expired`: permanent.
+    Expired,
+    /// `refresh_token_reused`: the token was already used (by another program); permanent.
+    Reused,
+    /// `refresh_token_invalidated`: revoked; permanent.
+    Revoked,
+    /// Any other 401: permanent.
+    Rejected,
+    /// Network error, 5xx, or another answer: transient; the saved tokens are kept.
+    Transient,
 }
 
 fn describe(description: &Option<String>) -> String {

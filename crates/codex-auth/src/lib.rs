@@ -2,35 +2,40 @@
 //! Authorization Code with PKCE, through the Codex CLI's public client) to call OpenAI's Codex
 //! backend.
 //!
-//! # What exists
-//!
-//! The pure building blocks, none of which touches the network:
+//! # What it holds
 //!
 //! * [`OAuthConfig`]: the Codex CLI's client, issuer and endpoints by default, the
 //!   `CODEX_OAUTH_*` environment overrides ([`OAuthConfig::from_env`]), setters, and
 //!   [`OAuthConfig::validate`] (https only, plain http for loopback hosts).
 //! * PKCE and state: [`PkceCodes`] (`S256`, verifier of 86 characters from 64 random bytes) and
-//!   [`OAuthState::generate`].
-//! * [`AuthorizationRequest`]: the authorization URL with every parameter the Codex CLI sends.
-//! * [`parse_callback`]: the paste flow's callback, checked against the attempt's state.
-//! * [`TokenResponse`] and [`TokenSet`]: tokens from the token endpoint, refresh merging,
-//!   expiry; [`IdTokenClaims`] and [`AccessTokenClaims`] read the JWTs (without verifying their
-//!   signatures, since they come straight from the token endpoint over TLS).
+//!   [`OAuthState::generate`]; [`AuthorizationRequest`]: the authorization URL with every
+//!   parameter the Codex CLI sends; [`parse_callback`] for the paste flow.
+//! * [`OAuthClient`]: discovery (a failed discovery keeps the defaults), code exchange
+//!   (form-encoded), refresh (JSON for the OpenAI issuer, the RFC 6749 form elsewhere; never
+//!   retried, since refresh tokens are single-use), revocation, and the device-code endpoints.
+//! * [`flows`]: the loopback flow (127.0.0.1:1455, falling back to 1457 after asking a stale
+//!   login server to `/cancel`), the paste flow and the device-code flow; [`LoginMode`] picks
+//!   one (`Never` for servers: they must not prompt).
+//! * [`TokenManager`]: loads the saved sign-in, refreshes five minutes before expiry and after a
+//!   401 (it implements codex-transport's `Authenticator`), one refresh at a time per process
+//!   and, through a lock file beside the store, across processes, adopting tokens another
+//!   process rotated; permanent failures are remembered and stored tokens are never deleted
+//!   on failure.
+//! * [`TokenSet`] and the JWT claims ([`IdTokenClaims`], [`AccessTokenClaims`], read without
+//!   verifying signatures: the tokens come straight from the token endpoint over TLS).
 //! * Secret types ([`AccessToken`], [`RefreshToken`], [`IdToken`], [`AuthorizationCode`],
 //!   [`PkceVerifier`], [`OAuthState`], [`ApiKey`]): redacted in `Debug`/`Display`, compared in
-//!   constant time, wiped on drop. Wiping covers the value these types own; copies made before
-//!   a value was wrapped (an HTTP body, a JSON parser's buffers) are out of their reach.
-//! * Stores ([`TokenStore`]): [`MemoryTokenStore`] and [`FileTokenStore`]
-//!   (`~/.oauth_codex/auth.json`, `0600`, atomic writes, never silently overwriting a file it
-//!   cannot read).
-//! * [`CodexAuthJson`]: the layout of the Codex CLI's `auth.json`, for an explicit import.
+//!   constant time, wiped on drop (the values these types own; copies made before a value was
+//!   wrapped, such as an HTTP body, are out of their reach).
+//! * Stores ([`TokenStore`]): [`FallbackTokenStore`] (the default: the Secret Service keyring,
+//!   else `~/.oauth_codex/auth.json`, migrating the Python original's locations),
+//!   [`KeyringTokenStore`], [`FileTokenStore`] (`0600`, atomic writes, never silently
+//!   overwriting a file it cannot read) and [`MemoryTokenStore`]; [`import_codex_cli_login`]
+//!   copies an existing Codex CLI login in (explicit opt-in; the Codex CLI's file is never
+//!   written).
 //!
-//! # What does not exist yet
-//!
-//! The sign-in flows themselves (the loopback-server flow and the device-code flow), the code
-//! exchange and token refresh over HTTP, token revocation, OpenID discovery, a keyring store,
-//! and refresh coordinated across processes. Until they land this crate prepares and checks a
-//! sign-in but cannot complete one on its own.
+//! The keyring backend is the Secret Service (Linux and the BSDs); elsewhere the fallback store
+//! uses the file.
 //!
 //! # Example
 //!
@@ -59,7 +64,10 @@ mod callback;
 mod codex_file;
 mod config;
 mod error;
+pub mod flows;
 pub mod jwt;
+mod manager;
+mod oauth_client;
 mod pkce;
 mod secret;
 mod store;
@@ -75,8 +83,11 @@ pub use config::{
     ENV_DISCOVERY_URL, ENV_ORIGINATOR, ENV_REDIRECT_URI, ENV_SCOPE, ENV_TOKEN_ENDPOINT,
     FALLBACK_CALLBACK_PORT, OAuthConfig, RefreshEncoding, loopback_redirect_uri,
 };
-pub use error::{AuthError, Result};
+pub use error::{AuthError, RefreshFailure, Result};
+pub use flows::{LoginMode, LoginOptions, LoginPrompt, print_prompt};
 pub use jwt::{AccessTokenClaims, IdTokenClaims};
+pub use manager::{DEFAULT_REFRESH_LEEWAY, TokenManager};
+pub use oauth_client::{DeviceCode, DevicePoll, OAuthClient};
 pub use pkce::{CODE_CHALLENGE_METHOD, PKCE_VERIFIER_RANDOM_BYTES, PkceCodes, STATE_RANDOM_BYTES};
 pub use secret::{
     AccessToken, ApiKey, AuthorizationCode, IdToken, OAuthState, PKCE_VERIFIER_MAX_LEN,
@@ -86,3 +97,19 @@ pub use store::{
     DEFAULT_TOKEN_DIR, DEFAULT_TOKEN_FILE, FileTokenStore, MemoryTokenStore, TOKEN_FILE_VERSION, TokenStore,
 };
 pub use tokens::{TokenResponse, TokenSet};
+
+// Keyring, fallback and import (added by the keyring/fallback work).
+mod fallback;
+mod import;
+mod keyring_store;
+
+pub use fallback::{FallbackTokenStore, LEGACY_KEYRING_SERVICE, LEGACY_TOKEN_DIR, TokenStoreLocations};
+pub use import::{
+    CODEX_AUTH_FILE, CODEX_HOME_ENV, DEFAULT_CODEX_HOME_DIR, codex_cli_auth_path,
+    codex_cli_auth_path_with_env, import_codex_cli_login, import_codex_cli_login_with_env,
+    read_codex_cli_login,
+};
+pub use keyring_store::{
+    DEFAULT_KEYRING_ACCOUNT, DEFAULT_KEYRING_SERVICE, KEYRING_ITEM_LABEL, KeyringBackend, KeyringError,
+    KeyringErrorKind, KeyringTokenStore, SystemKeyring,
+};

@@ -44,9 +44,20 @@ pub trait TokenStore: Send + Sync {
     ///
     /// [`AuthError::TokenStoreDelete`] when the saved tokens cannot be removed.
     fn delete(&self) -> Result<()>;
+
+    /// Where processes sharing this store take their refresh lock, when the store lives in a
+    /// place other processes can reach (a file beside a file store). `None`: the token manager
+    /// uses its default lock file.
+    fn lock_path(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
+    fn lock_path(&self) -> Option<PathBuf> {
+        (**self).lock_path()
+    }
+
     fn load(&self) -> Result<Option<TokenSet>> {
         (**self).load()
     }
@@ -61,6 +72,10 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
+    fn lock_path(&self) -> Option<PathBuf> {
+        (**self).lock_path()
+    }
+
     fn load(&self) -> Result<Option<TokenSet>> {
         (**self).load()
     }
@@ -310,6 +325,12 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 impl TokenStore for FileTokenStore {
+    fn lock_path(&self) -> Option<PathBuf> {
+        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".lock");
+        Some(self.path.with_file_name(name))
+    }
+
     fn load(&self) -> Result<Option<TokenSet>> {
         let bytes =
             self.read_bytes().map_err(|e| self.read_error(format!("{e}; check that it is readable")))?;

@@ -211,11 +211,23 @@ async fn handle(
         (&Method::GET, "/oauth/authorize") => authorize(parts.uri.query(), registry, switches, issuer),
         (&Method::POST, "/oauth/token") => token(&content_type, &body, registry),
         (&Method::POST, "/oauth/revoke") => {
-            let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "revoke expects a JSON body");
+            // JSON as the Codex CLI sends it to OpenAI, or the RFC 7009 form.
+            let token: Option<String> = if content_type.starts_with("application/x-www-form-urlencoded") {
+                url::form_urlencoded::parse(&body).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
+            } else {
+                match serde_json::from_slice::<Value>(&body) {
+                    Ok(request) => request.get("token").and_then(Value::as_str).map(str::to_owned),
+                    Err(_) => {
+                        return oauth_error(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_request",
+                            "revoke expects JSON or a form",
+                        );
+                    }
+                }
             };
             registry.count_revocation();
-            if let Some(token) = request.get("token").and_then(Value::as_str) {
+            if let Some(token) = token.as_deref() {
                 let mut state = registry.state();
                 if let Some(refresh) = state.refresh.get_mut(token) {
                     *refresh = RefreshState::Revoked;

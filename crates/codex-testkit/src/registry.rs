@@ -220,6 +220,14 @@ impl TokenRegistry {
         }
     }
 
+    /// Expires every access token issued so far, server-side (clients still think they are
+    /// valid: their next request gets a 401).
+    pub fn expire_access_tokens(&self) {
+        for (_, exp) in self.state().access.values_mut() {
+            *exp = 0;
+        }
+    }
+
     /// Makes the next refresh fail this way.
     pub fn fail_next_refresh(&self, failure: RefreshFailure) {
         self.state().next_refresh_failure = Some(failure);

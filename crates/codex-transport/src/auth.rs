@@ -49,6 +49,15 @@ impl fmt::Debug for AuthHeaders {
     }
 }
 
+/// What an authenticator did about a 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// New credentials are ready: send the request again.
+    Retry,
+    /// Nothing to recover: the request ends with the server's 401.
+    GiveUp,
+}
+
 /// Supplies credentials and recovers from a 401.
 ///
 /// `recover` receives the credentials that were refused, so an implementation can tell a stale
@@ -58,9 +67,10 @@ pub trait Authenticator: Send + Sync + 'static {
     /// The credentials for the next request.
     fn headers(&self) -> BoxFuture<'_, Result<AuthHeaders, SdkRequestError>>;
 
-    /// Called once after a 401 with the refused credentials. `Ok` means "try again";
-    /// an error ends the request with it.
-    fn recover<'a>(&'a self, refused: &'a AuthHeaders) -> BoxFuture<'a, Result<(), SdkRequestError>>;
+    /// Called once after a 401 with the refused credentials. [`Recovery::Retry`] sends the
+    /// request again; [`Recovery::GiveUp`] ends it with the server's 401; an error (a failed
+    /// refresh) ends it with that error.
+    fn recover<'a>(&'a self, refused: &'a AuthHeaders) -> BoxFuture<'a, Result<Recovery, SdkRequestError>>;
 }
 
 /// Sends no credentials; a 401 is final.
@@ -72,8 +82,8 @@ impl Authenticator for NoAuth {
         Box::pin(async { Ok(AuthHeaders::none()) })
     }
 
-    fn recover<'a>(&'a self, _refused: &'a AuthHeaders) -> BoxFuture<'a, Result<(), SdkRequestError>> {
-        Box::pin(async { Err(SdkRequestError::auth("the server wants credentials and none are configured")) })
+    fn recover<'a>(&'a self, _refused: &'a AuthHeaders) -> BoxFuture<'a, Result<Recovery, SdkRequestError>> {
+        Box::pin(async { Ok(Recovery::GiveUp) })
     }
 }
 
@@ -100,7 +110,7 @@ impl Authenticator for StaticBearer {
         Box::pin(async move { Ok(headers) })
     }
 
-    fn recover<'a>(&'a self, _refused: &'a AuthHeaders) -> BoxFuture<'a, Result<(), SdkRequestError>> {
-        Box::pin(async { Err(SdkRequestError::auth("the server refused the configured token; replace it")) })
+    fn recover<'a>(&'a self, _refused: &'a AuthHeaders) -> BoxFuture<'a, Result<Recovery, SdkRequestError>> {
+        Box::pin(async { Ok(Recovery::GiveUp) })
     }
 }

@@ -20,7 +20,7 @@ use rustls::pki_types::pem::PemObject;
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
-use crate::auth::{AuthHeaders, Authenticator};
+use crate::auth::{AuthHeaders, Authenticator, Recovery};
 use crate::config::{PROTECTED_HEADERS, ProtectedHeaders, RootCertificates, TransportConfig};
 use crate::error::{ErrorKind, SdkRequestError, human_wait};
 use crate::hooks::{AuthRefresh, ErrorEvent, Hooks, RequestEnd, RequestStart};
@@ -642,15 +642,24 @@ impl Transport {
                     };
                     if status == 401 && !recovered {
                         recovered = true;
-                        let outcome = inner.auth.recover(&auth).await;
-                        inner.hooks.auth_refresh(&AuthRefresh {
-                            request_id: client_request_id.clone(),
-                            attempt,
-                            success: outcome.is_ok(),
-                        });
-                        match outcome {
-                            Ok(()) => continue,
-                            Err(error) => return Err(error.with_request_id(Some(request_id))),
+                        match inner.auth.recover(&auth).await {
+                            Ok(Recovery::Retry) => {
+                                inner.hooks.auth_refresh(&AuthRefresh {
+                                    request_id: client_request_id.clone(),
+                                    attempt,
+                                    success: true,
+                                });
+                                continue;
+                            }
+                            Ok(Recovery::GiveUp) => {}
+                            Err(error) => {
+                                inner.hooks.auth_refresh(&AuthRefresh {
+                                    request_id: client_request_id.clone(),
+                                    attempt,
+                                    success: false,
+                                });
+                                return Err(error.with_request_id(Some(request_id)));
+                            }
                         }
                     }
                     (

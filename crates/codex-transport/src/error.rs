@@ -489,7 +489,10 @@ mod tests {
         assert!(cloudflare.user_message.contains("Cloudflare"));
 
         let timeout = SdkRequestError::from_response(408, &HeaderMap::new(), b"", None);
-        assert_eq!((timeout.kind.clone(), timeout.retryable, timeout.raw_error.clone()), (ErrorKind::Timeout, true, None));
+        assert_eq!(
+            (timeout.kind.clone(), timeout.retryable, timeout.raw_error.clone()),
+            (ErrorKind::Timeout, true, None)
+        );
 
         let huge = vec![b'x'; 10_000];
         let cut = SdkRequestError::from_response(500, &HeaderMap::new(), &huge, None);

@@ -66,7 +66,7 @@ mod ratelimit;
 mod retry;
 pub mod sse;
 
-pub use auth::{AuthHeaders, Authenticator, BoxFuture, NoAuth, StaticBearer};
+pub use auth::{AuthHeaders, Authenticator, BoxFuture, NoAuth, Recovery, StaticBearer};
 pub use client::{
     EventStream, HttpRequest, JsonResponse, RequestOptions, Transport, TransportBuildError, validate_base_url,
 };

@@ -8,7 +8,7 @@ use codex_testkit::{
     Chunking, FakeCodex, Faults, LineEnding, Reply, Script, TestCa, TokenRegistry, huge_text_delta,
 };
 use codex_transport::{
-    AuthHeaders, Authenticator, BoxFuture, ErrorKind, Hooks, HttpRequest, Method, ProtectedHeaders,
+    AuthHeaders, Authenticator, BoxFuture, ErrorKind, Hooks, HttpRequest, Method, ProtectedHeaders, Recovery,
     RequestOptions, RetryPolicy, SdkRequestError, SseFrame, StaticBearer, Transport, TransportConfig,
 };
 use futures_util::StreamExt;
@@ -147,7 +147,10 @@ async fn retries_stop_when_exhausted() {
     }
     let transport = transport_for(&fake, |c| c, Hooks::new());
     let error = collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap_err();
-    assert_eq!((error.kind.clone(), error.status_code, error.retryable), (ErrorKind::Server, Some(500), true));
+    assert_eq!(
+        (error.kind.clone(), error.status_code, error.retryable),
+        (ErrorKind::Server, Some(500), true)
+    );
     assert_eq!(fake.requests().len(), 3, "one attempt and two retries");
     assert!(error.request_id.as_deref().unwrap().starts_with("req_fake_"));
     assert!(error.raw_error.clone().unwrap().contains("server_error"));
@@ -213,14 +216,14 @@ impl Authenticator for Refreshing {
         Box::pin(async move { Ok(AuthHeaders::bearer(token, None)) })
     }
 
-    fn recover<'a>(&'a self, refused: &'a AuthHeaders) -> BoxFuture<'a, Result<(), SdkRequestError>> {
+    fn recover<'a>(&'a self, refused: &'a AuthHeaders) -> BoxFuture<'a, Result<Recovery, SdkRequestError>> {
         Box::pin(async move {
             self.recoveries.fetch_add(1, Ordering::SeqCst);
             assert_eq!(refused.expose_bearer(), Some(self.current.lock().unwrap().as_str()));
             if self.heal {
                 *self.current.lock().unwrap() = self.registry.mint_access_token();
             }
-            Ok(())
+            Ok(Recovery::Retry)
         })
     }
 }
@@ -556,6 +559,7 @@ async fn form_bodies_to_an_absolute_url_on_another_host() {
     let error = transport.send(HttpRequest::post_form(oauth.token_endpoint(), form)).await.unwrap_err();
     assert_eq!((error.status_code, error.provider_code.as_deref()), (Some(400), Some("invalid_grant")));
     assert!(fake.requests().is_empty(), "the absolute URL went to the OAuth host");
-    let refused = transport.send(HttpRequest::post_form("http://example.com/oauth/token", vec![])).await.unwrap_err();
+    let refused =
+        transport.send(HttpRequest::post_form("http://example.com/oauth/token", vec![])).await.unwrap_err();
     assert!(refused.user_message.contains("only for loopback"), "{}", refused.user_message);
 }

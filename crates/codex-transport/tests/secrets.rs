@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use codex_testkit::{FakeCodex, Reply, TokenRegistry};
 use codex_transport::{
-    AuthHeaders, Authenticator, BoxFuture, Hooks, HttpRequest, SdkRequestError, Transport, TransportConfig,
+    AuthHeaders, Authenticator, BoxFuture, Hooks, HttpRequest, Recovery, SdkRequestError, Transport,
+    TransportConfig,
 };
 use futures_util::StreamExt;
 use serde_json::json;
@@ -38,13 +39,13 @@ impl Authenticator for Rotating {
         Box::pin(async move { Ok(AuthHeaders::bearer(token, Some("acct_fake_0001".into()))) })
     }
 
-    fn recover<'a>(&'a self, _refused: &'a AuthHeaders) -> BoxFuture<'a, Result<(), SdkRequestError>> {
+    fn recover<'a>(&'a self, _refused: &'a AuthHeaders) -> BoxFuture<'a, Result<Recovery, SdkRequestError>> {
         Box::pin(async move {
             let token = self.registry.mint_access_token();
             self.issued.lock().unwrap().push(token.clone());
             *self.current.lock().unwrap() = token;
             self.refreshed.store(true, Ordering::SeqCst);
-            Ok(())
+            Ok(Recovery::Retry)
         })
     }
 }
