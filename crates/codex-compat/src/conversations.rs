@@ -1,0 +1,191 @@
+//! Conversation replay for `previous_response_id`.
+//!
+//! The Codex backend keeps nothing between requests (`store: false`), so `previous_response_id`
+//! is served locally: after each completed response the caller records the request's input
+//! items and the response's output items (reasoning items with their `encrypted_content`
+//! included) under the response id; a later request that names it as `previous_response_id`
+//! is expanded to the whole chain's items, oldest first, followed by its own input.
+//!
+//! Responses that continue one another form a conversation, which expires as a whole
+//! [`crate::StoreOptions::conversation_ttl`] after its last recorded response (so a long
+//! conversation never loses its beginning while it is in use). Expired conversations are
+//! purged on open, on every [`Conversations::record`], and by [`Conversations::purge_expired`];
+//! until then [`Conversations::expand`] already treats them as gone.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use codex_schema::Item;
+use rusqlite::OptionalExtension;
+
+use crate::db::TxResult;
+use crate::error::{Error, ResourceKind, Result};
+use crate::ids::{now_millis, unix_millis};
+use crate::store::Inner;
+use crate::validate;
+
+/// The recorded responses of a [`crate::CompatStore`]: `store.conversations()`.
+#[derive(Debug, Clone)]
+pub struct Conversations {
+    pub(crate) inner: Arc<Inner>,
+}
+
+fn purge_before(tx: &rusqlite::Transaction<'_>, cutoff_ms: i64) -> TxResult<u64> {
+    let removed = tx
+        .prepare_cached(
+            "DELETE FROM responses WHERE conversation_id IN
+                 (SELECT id FROM conversations WHERE last_active_ms < ?1)",
+        )?
+        .execute([cutoff_ms])?;
+    tx.prepare_cached("DELETE FROM conversations WHERE last_active_ms < ?1")?.execute([cutoff_ms])?;
+    Ok(removed as u64)
+}
+
+impl Conversations {
+    fn cutoff_ms(&self) -> i64 {
+        let ttl = i64::try_from(self.inner.options.conversation_ttl.as_millis()).unwrap_or(i64::MAX);
+        now_millis().saturating_sub(ttl)
+    }
+
+    /// Records a completed response: the input items of its request (as sent, before any
+    /// expansion) and its output items, linked to `previous_response_id` when the request had
+    /// one.
+    ///
+    /// Recording the same response again with the same content is a no-op; with different
+    /// content it is an [`Error::InvalidArgument`]. An unknown (or expired)
+    /// `previous_response_id` is [`Error::NotFound`]. Also purges expired conversations.
+    pub fn record(
+        &self,
+        response_id: &str,
+        previous_response_id: Option<&str>,
+        input_items: &[Item],
+        output_items: &[Item],
+    ) -> Result<()> {
+        validate::id("response_id", response_id)?;
+        if let Some(previous) = previous_response_id {
+            validate::id("previous_response_id", previous)?;
+            if previous == response_id {
+                return Err(Error::invalid(
+                    "previous_response_id",
+                    "must differ from response_id; a response cannot continue itself",
+                ));
+            }
+        }
+        let input = serde_json::to_string(input_items)
+            .map_err(|e| Error::invalid("input_items", format!("cannot be written as JSON: {e}")))?;
+        let output = serde_json::to_string(output_items)
+            .map_err(|e| Error::invalid("output_items", format!("cannot be written as JSON: {e}")))?;
+        let cutoff = self.cutoff_ms();
+        self.inner.db.write("record a response", |tx| {
+            purge_before(tx, cutoff)?;
+            let existing: Option<(Option<i64>, String, String)> = tx
+                .prepare_cached("SELECT previous_seq, input, output FROM responses WHERE id = ?1")?
+                .query_row([response_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            let previous: Option<(i64, String)> = match previous_response_id {
+                Some(previous) => Some(
+                    tx.prepare_cached("SELECT seq, conversation_id FROM responses WHERE id = ?1")?
+                        .query_row([previous], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?
+                        .ok_or_else(|| Error::not_found(ResourceKind::Response, previous))?,
+                ),
+                None => None,
+            };
+            if let Some((previous_seq, old_input, old_output)) = existing {
+                if previous_seq == previous.as_ref().map(|p| p.0) && old_input == input && old_output == output {
+                    return Ok(());
+                }
+                return Err(Error::invalid(
+                    "response_id",
+                    format!("`{response_id}` is recorded already with other items; response ids are unique"),
+                )
+                .into());
+            }
+            let conversation_id = match &previous {
+                Some((_, conversation)) => conversation.clone(),
+                None => response_id.to_owned(),
+            };
+            let now = now_millis();
+            tx.prepare_cached(
+                "INSERT INTO conversations (id, last_active_ms) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET last_active_ms = MAX(last_active_ms, excluded.last_active_ms)",
+            )?
+            .execute((&conversation_id, now))?;
+            tx.prepare_cached(
+                "INSERT INTO responses (id, previous_seq, conversation_id, input, output, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute((response_id, previous.as_ref().map(|p| p.0), &conversation_id, &input, &output, now))?;
+            Ok(())
+        })
+    }
+
+    /// The full item history for a request that continues `previous_response_id`: the inputs
+    /// and outputs of every response in its chain, oldest first, then `new_input_items`.
+    ///
+    /// [`Error::NotFound`] when the id was never recorded here or its conversation expired.
+    pub fn expand(&self, previous_response_id: &str, new_input_items: &[Item]) -> Result<Vec<Item>> {
+        validate::id("previous_response_id", previous_response_id)?;
+        let cutoff = self.cutoff_ms();
+        let chain: Vec<(String, String)> = self.inner.db.read("expand a previous response", |tx| {
+            let active: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT c.last_active_ms FROM responses r JOIN conversations c ON c.id = r.conversation_id
+                     WHERE r.id = ?1",
+                )?
+                .query_row([previous_response_id], |r| r.get(0))
+                .optional()?;
+            if active.is_none_or(|last_active| last_active < cutoff) {
+                return Err(Error::not_found(ResourceKind::Response, previous_response_id).into());
+            }
+            let chain = tx
+                .prepare_cached(
+                    "WITH RECURSIVE chain(seq, previous_seq, depth) AS (
+                         SELECT seq, previous_seq, 0 FROM responses WHERE id = ?1
+                         UNION ALL
+                         SELECT r.seq, r.previous_seq, chain.depth + 1
+                         FROM responses r JOIN chain ON r.seq = chain.previous_seq
+                     )
+                     SELECT r.input, r.output FROM chain JOIN responses r ON r.seq = chain.seq
+                     ORDER BY chain.depth DESC",
+                )?
+                .query_map([previous_response_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(chain)
+        })?;
+        let mut items = Vec::new();
+        for (input, output) in chain {
+            for json in [input, output] {
+                let mut part: Vec<Item> = serde_json::from_str(&json).map_err(|e| {
+                    Error::storage("read a recorded response's items", self.inner.db.path(), e)
+                })?;
+                items.append(&mut part);
+            }
+        }
+        items.extend_from_slice(new_input_items);
+        Ok(items)
+    }
+
+    /// Whether a response is recorded and its conversation has not expired.
+    pub fn contains(&self, response_id: &str) -> Result<bool> {
+        match self.expand(response_id, &[]) {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Purges conversations idle for longer than the store's `conversation_ttl`. Returns how
+    /// many responses were removed.
+    pub fn purge_expired(&self) -> Result<u64> {
+        let cutoff = self.cutoff_ms();
+        self.inner.db.write("purge expired conversations", |tx| purge_before(tx, cutoff))
+    }
+
+    /// Purges conversations whose last response was recorded before `cutoff`. Returns how many
+    /// responses were removed.
+    pub fn purge_inactive_before(&self, cutoff: SystemTime) -> Result<u64> {
+        let cutoff = unix_millis(cutoff);
+        self.inner.db.write("purge old conversations", |tx| purge_before(tx, cutoff))
+    }
+}
