@@ -30,7 +30,7 @@ fn strict_dry_run_refuses_an_empty_model() {
 
 #[test]
 fn unknown_commands_are_refused_with_usage() {
-    let output = oauth_codex(&["login"]);
+    let output = oauth_codex(&["frobnicate"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("Usage"));
 }

@@ -2,11 +2,24 @@
 //! public client) to call OpenAI's Codex backend, behind an OpenAI-style Responses API surface,
 //! with local stand-ins for what that backend lacks.
 //!
-//! **Status of this release:** the vocabulary is here: request parameters, items, responses,
-//! stream events v1, the event mapper and accumulator, and the parameter policy that validates
-//! and shapes Codex request bodies (all re-exported from [`codex_schema`]). The clients
-//! (`AsyncOAuthCodexClient`, `OAuthCodexClient`, `CodexOAuthLLM`), sign-in, transport and
-//! local stand-ins are not implemented yet; this crate does not send requests.
+//! ```no_run
+//! use oauth_codex::{AsyncOAuthCodexClient, ResponseCreateParams, ResponseFormat, Reasoning, ReasoningEffort, ReasoningSummary};
+//!
+//! # async fn run() -> oauth_codex::Result<()> {
+//! let client = AsyncOAuthCodexClient::new()?; // signs in on first use
+//! let response = client
+//!     .responses()
+//!     .create(
+//!         ResponseCreateParams::new("gpt-5.2-codex", "Return JSON with keys: ok, source")
+//!             .response_format(ResponseFormat::JsonObject)
+//!             .reasoning(Reasoning::new(ReasoningEffort::High, ReasoningSummary::Auto)),
+//!     )
+//!     .await?;
+//! println!("{} {}", response.id, response.output_text);
+//! # Ok(()) }
+//! ```
+//!
+//! The same request, shaped for the Codex backend without sending it (runs offline):
 //!
 //! ```
 //! use oauth_codex::{prepare_request, Profile, RequestPolicy, ResponseCreateParams, ResponseFormat};
@@ -17,8 +30,34 @@
 //! assert_eq!(prepared.body["text"]["format"]["type"], "json_object");
 //! # Ok::<(), oauth_codex::ParameterValidationError>(())
 //! ```
+//!
+//! The vocabulary (requests, items, responses, stream events v1) is [`codex_schema`],
+//! re-exported here; the wire is [`codex_transport`]; the sign-in is [`codex_auth`].
+
+mod blocking;
+mod client;
+mod error;
+mod legacy;
+mod models;
+mod responses;
+
+pub use blocking::{BlockingModels, BlockingResponses, OAuthCodexClient, ResponseEvents};
+pub use client::{AsyncOAuthCodexClient, ClientBuilder, DEFAULT_BASE_URL};
+pub use error::{Error, Result};
+pub use legacy::{CodexOAuthLLM, GenerateOptions, GenerateResult};
+pub use models::{
+    CatalogueSource, DEFAULT_CLIENT_VERSION, ModelInfo, Models, ReasoningLevel, builtin_models,
+};
+pub use responses::{ResponseStream, Responses};
 
 pub use codex_schema::*;
 
-/// The vocabulary crate, for paths like `oauth_codex::schema::stream::EventMapper`.
+/// The sign-in crate.
+pub use codex_auth as auth;
+/// The vocabulary crate.
 pub use codex_schema as schema;
+/// The wire crate.
+pub use codex_transport as transport;
+
+pub use codex_auth::{LoginMode, LoginOptions, LoginPrompt, OAuthConfig, TokenStore};
+pub use codex_transport::{ErrorKind, Hooks, RateLimits, RequestOptions, SdkRequestError};

@@ -1,0 +1,268 @@
+//! `responses()`: create, stream, parse (structured output) and input-token counting.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use codex_schema::{
+    BackendEvent, EventMapper, ParameterValidationError, PreparedRequest, Response, ResponseAccumulator,
+    ResponseCreateParams, ResponseFormat, StreamEvent, ValidationMode, ValidationWarning, WarningCode,
+    prepare_request,
+};
+use codex_transport::{EventStream, HttpRequest, SdkRequestError};
+use futures_core::Stream;
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use crate::client::AsyncOAuthCodexClient;
+use crate::error::{Error, Result};
+
+/// The `responses` resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Responses<'a> {
+    pub(crate) client: &'a AsyncOAuthCodexClient,
+}
+
+/// A streamed response: stream events v1, as they arrive.
+///
+/// Ends after `response_completed`; a stream cut before it ends with an error of kind
+/// `StreamClosedEarly`. Dropping it stops the request and frees the connection.
+pub struct ResponseStream {
+    inner: Pin<Box<dyn Stream<Item = Result<StreamEvent>> + Send>>,
+    warnings: Vec<ValidationWarning>,
+    request_id: String,
+}
+
+impl std::fmt::Debug for ResponseStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseStream").field("request_id", &self.request_id).finish_non_exhaustive()
+    }
+}
+
+impl ResponseStream {
+    /// What the parameter policy let pass, with warnings.
+    pub fn warnings(&self) -> &[ValidationWarning] {
+        &self.warnings
+    }
+
+    /// The request id (the server's, else the client's).
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// Reads the rest of the stream into a [`Response`] (what `create` does).
+    pub async fn into_response(mut self) -> Result<Response> {
+        let mut accumulator = ResponseAccumulator::new();
+        while let Some(event) = self.next().await {
+            accumulator.push(&event?);
+        }
+        let mut response = accumulator.finish();
+        if response.finish_reason == Some(codex_schema::FinishReason::Error) {
+            let error = response.error.take().unwrap_or_default();
+            return Err(SdkRequestError::from_provider(error.code.as_deref(), &error.message)
+                .with_request_id(Some(self.request_id))
+                .into());
+        }
+        Ok(response)
+    }
+}
+
+impl Stream for ResponseStream {
+    type Item = Result<StreamEvent>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+/// The parameter named by a backend answer "Unsupported parameter: X".
+fn unsupported_parameter(error: &SdkRequestError) -> Option<String> {
+    if error.status_code != Some(400) {
+        return None;
+    }
+    let text = error.raw_error.as_deref().unwrap_or(&error.user_message);
+    let rest = &text[text.find("Unsupported parameter: ")? + "Unsupported parameter: ".len()..];
+    let name: String =
+        rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Makes a JSON Schema strict as OpenAI's structured outputs require: every object closed
+/// (`additionalProperties: false`) with every property required.
+fn make_strict(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let is_object = map.get("type").is_some_and(|t| t == "object") || map.contains_key("properties");
+            if is_object {
+                let keys: Vec<Value> = map
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().map(Value::String).collect())
+                    .unwrap_or_default();
+                map.insert("required".to_owned(), Value::Array(keys));
+                map.insert("additionalProperties".to_owned(), Value::Bool(false));
+            }
+            map.shift_remove("$schema");
+            for value in map.values_mut() {
+                make_strict(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(make_strict),
+        _ => {}
+    }
+}
+
+impl Responses<'_> {
+    fn prepare(&self, params: &ResponseCreateParams) -> Result<PreparedRequest> {
+        let inner = &self.client.inner;
+        if inner.validate_model && params.model.trim().is_empty() {
+            return Err(Error::ModelValidation {
+                model: params.model.clone(),
+                reason: "the model name is empty".to_owned(),
+            });
+        }
+        if inner.validate_model {
+            self.client.models().check_offered(&params.model)?;
+        }
+        let mut prepared = prepare_request(params, &inner.policy)?;
+        let dropped = inner.dropped.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for name in dropped {
+            prepared.body.shift_remove(&name);
+        }
+        Ok(prepared)
+    }
+
+    async fn open(&self, model: &str, mut body: Map<String, Value>) -> Result<EventStream> {
+        let inner = &self.client.inner;
+        let mut retried = false;
+        loop {
+            let request = HttpRequest::post_json("responses", Value::Object(body.clone()))
+                .model(model)
+                .options(inner.default_options.clone());
+            match inner.transport.stream(request).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => {
+                    let Some(name) =
+                        unsupported_parameter(&error).filter(|n| body.contains_key(n) && !retried)
+                    else {
+                        return Err(error.into());
+                    };
+                    match inner.policy.validation_mode {
+                        ValidationMode::Error => {
+                            return Err(ParameterValidationError {
+                                code: WarningCode::UnsupportedParameter,
+                                parameter: name.clone(),
+                                message: format!(
+                                    "the server answered \"Unsupported parameter: {name}\"; remove it, or use \
+                                     ValidationMode::Warn to have it dropped"
+                                ),
+                            }
+                            .into());
+                        }
+                        ValidationMode::Warn => tracing::warn!(
+                            code = "unsupported_parameter",
+                            parameter = %name,
+                            "the server does not accept `{name}`; it was dropped and the request sent again (and it \
+                             will not be sent by this client again)"
+                        ),
+                        ValidationMode::Ignore => {}
+                    }
+                    body.shift_remove(&name);
+                    inner.dropped.lock().unwrap_or_else(|p| p.into_inner()).insert(name);
+                    retried = true;
+                }
+            }
+        }
+    }
+
+    /// Sends the request and streams stream events v1 as they arrive.
+    pub async fn stream(&self, params: ResponseCreateParams) -> Result<ResponseStream> {
+        let PreparedRequest { body, warnings } = self.prepare(&params)?;
+        let frames = self.open(&params.model, body).await?;
+        let request_id = frames.request_id().to_owned();
+        let stream_request_id = request_id.clone();
+        let inner = async_stream::stream! {
+            let mut frames = frames;
+            let mut mapper = EventMapper::new();
+            let mut events = Vec::new();
+            while let Some(frame) = frames.next().await {
+                let frame = match frame {
+                    Ok(frame) => frame,
+                    Err(error) => {
+                        yield Err(Error::from(error));
+                        return;
+                    }
+                };
+                let event = match BackendEvent::parse(frame.event.as_deref(), &frame.data) {
+                    Ok(event) => event,
+                    Err(error) => {
+                        tracing::warn!(%error, "skipped an SSE event that is not JSON");
+                        continue;
+                    }
+                };
+                mapper.map_into(&event, &mut events);
+                for event in events.drain(..) {
+                    yield Ok(event);
+                }
+                if mapper.is_terminated() {
+                    return;
+                }
+            }
+            match mapper.finish() {
+                Ok(rest) => {
+                    for event in rest {
+                        yield Ok(event);
+                    }
+                }
+                Err(closed) => {
+                    yield Err(Error::from(SdkRequestError::stream_closed_early(closed).with_request_id(Some(stream_request_id))));
+                }
+            }
+        };
+        Ok(ResponseStream { inner: Box::pin(inner), warnings, request_id })
+    }
+
+    /// Sends the request and returns the whole response, built from the same events a
+    /// stream yields. A failed response (`response.failed`) is an error.
+    pub async fn create(&self, params: ResponseCreateParams) -> Result<Response> {
+        self.stream(params).await?.into_response().await
+    }
+
+    /// Structured output: sends `T`'s JSON Schema (made strict) as `text.format` and reads the
+    /// answer into a `T`.
+    pub async fn parse<T>(&self, mut params: ResponseCreateParams) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        let mut schema = serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialize");
+        make_strict(&mut schema);
+        let name: String = T::schema_name()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .collect();
+        params.response_format =
+            Some(ResponseFormat::JsonSchema { name, schema, strict: Some(true), description: None });
+        let response = self.create(params).await?;
+        serde_json::from_str(response.output_text.trim()).map_err(|e| Error::StructuredOutput {
+            type_name: std::any::type_name::<T>(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_schemas_close_every_object() {
+        let mut schema = serde_json::json!({
+            "$schema": "x", "type": "object",
+            "properties": {"a": {"type": "string"}, "b": {"type": "object", "properties": {"c": {"type": "integer"}}}}
+        });
+        make_strict(&mut schema);
+        assert_eq!(schema["required"], serde_json::json!(["a", "b"]));
+        assert_eq!(schema["additionalProperties"], false);
+        assert_eq!(schema["properties"]["b"]["required"], serde_json::json!(["c"]));
+        assert!(schema.get("$schema").is_none());
+    }
+}
