@@ -57,5 +57,8 @@ fn readme_test_command_is_what_ci_runs() {
     let readme = read("README.md");
     let ci = read(".ci/run");
     assert!(readme.contains("```bash\ncargo xtask ci\n```"));
-    assert!(ci.lines().any(|l| !l.trim_start().starts_with('#') && l.trim().ends_with("cargo xtask ci")), "CI runs README's command");
+    assert!(
+        ci.lines().any(|l| !l.trim_start().starts_with('#') && l.trim().ends_with("cargo xtask ci")),
+        "CI runs README's command"
+    );
 }
