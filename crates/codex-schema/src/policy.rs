@@ -88,6 +88,8 @@ pub enum WarningCode {
     OutOfRangeParameter,
     /// `store` is `true` where the server requires `false` (in `StoreBehavior::Error`).
     StoreNotSupported,
+    /// An argument of a local stand-in (files, vector stores) is refused.
+    InvalidArgument,
 }
 
 impl WarningCode {
@@ -105,6 +107,7 @@ impl WarningCode {
             WarningCode::InvalidModel => "invalid_model",
             WarningCode::OutOfRangeParameter => "out_of_range_parameter",
             WarningCode::StoreNotSupported => "store_not_supported",
+            WarningCode::InvalidArgument => "invalid_argument",
         }
     }
 }

@@ -268,6 +268,19 @@ impl SdkRequestError {
         Self::new(ErrorKind::InvalidRequest, user_message, false)
     }
 
+    /// An error answered by a local stand-in as a server would (404 `not_found`, 400, 500).
+    pub fn local(status: u16, provider_code: &str, user_message: impl Into<String>) -> Self {
+        let (kind, retryable) = match status {
+            404 => (ErrorKind::NotFound, false),
+            400..=499 => (ErrorKind::InvalidRequest, false),
+            _ => (ErrorKind::Server, false),
+        };
+        let mut error = Self::new(kind, user_message, retryable);
+        error.status_code = Some(status);
+        error.provider_code = Some(provider_code.to_owned());
+        error
+    }
+
     /// Credentials are missing or cannot be recovered (used by authenticators).
     pub fn auth(user_message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Auth, user_message, false)

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use futures_util::StreamExt;
-use oauth_codex::auth::{FileTokenStore, TokenStore, import_codex_cli_login};
+use oauth_codex::auth::{FallbackTokenStore, FileTokenStore, TokenStore, import_codex_cli_login};
 use oauth_codex::{
     AsyncOAuthCodexClient, Error, LoginMode, OAuthConfig, Profile, Reasoning, ReasoningEffort, RequestPolicy,
     ResponseCreateParams, StreamEventType, ValidationMode, prepare_request,
@@ -32,7 +32,7 @@ struct Cli {
     /// The backend base URL.
     #[arg(long, global = true, env = "OAUTH_CODEX_BASE_URL", default_value = oauth_codex::DEFAULT_BASE_URL)]
     base_url: String,
-    /// The token file (default ~/.oauth_codex/auth.json).
+    /// The token file (default: the system keyring, else ~/.oauth_codex/auth.json).
     #[arg(long, global = true, env = "OAUTH_CODEX_AUTH_FILE")]
     auth_file: Option<PathBuf>,
     /// The OAuth issuer (default https://auth.openai.com; CODEX_OAUTH_* variables apply).
@@ -143,7 +143,7 @@ impl From<Error> for Failure {
 fn store(cli: &Cli) -> Result<Arc<dyn TokenStore>, Failure> {
     match &cli.auth_file {
         Some(path) => Ok(Arc::new(FileTokenStore::new(path))),
-        None => FileTokenStore::at_default_path()
+        None => FallbackTokenStore::at_default_locations()
             .map(|s| Arc::new(s) as Arc<dyn TokenStore>)
             .map_err(|e| Failure(2, e.to_string())),
     }

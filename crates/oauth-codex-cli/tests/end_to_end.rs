@@ -32,6 +32,7 @@ impl Env {
             .arg("--auth-file")
             .arg(self.dir.path().join("auth.json"))
             .args(args)
+            .env("CODEX_COMPAT_STORAGE_DIR", self.dir.path().join("compat"))
             .env_remove("OAUTH_CODEX_BASE_URL");
         command
     }

@@ -244,3 +244,141 @@ impl BlockingModels<'_> {
         self.client.run(move |c| async move { c.models().capabilities(&model).await })
     }
 }
+
+impl OAuthCodexClient {
+    /// `files()`.
+    pub fn files(&self) -> BlockingFiles<'_> {
+        BlockingFiles { client: self }
+    }
+
+    /// `vector_stores()`.
+    pub fn vector_stores(&self) -> BlockingVectorStores<'_> {
+        BlockingVectorStores { client: self }
+    }
+}
+
+impl BlockingResponses<'_> {
+    /// Counts the input tokens of a request (locally on the Codex profile).
+    pub fn count_input_tokens(&self, params: ResponseCreateParams) -> Result<codex_compat::InputTokenCount> {
+        self.client.run(move |c| async move { c.responses().input_tokens().count(params).await })
+    }
+}
+
+/// The blocking `files` resource.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockingFiles<'a> {
+    client: &'a OAuthCodexClient,
+}
+
+impl BlockingFiles<'_> {
+    /// Stores a file.
+    pub fn create(
+        &self,
+        file: impl Into<codex_compat::FileSource>,
+        purpose: &str,
+        metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<codex_schema::objects::FileObject> {
+        let (file, purpose) = (file.into(), purpose.to_owned());
+        self.client.run(move |c| async move { c.files().create(file, &purpose, metadata).await })
+    }
+
+    /// A file's metadata.
+    pub fn retrieve(&self, file_id: &str) -> Result<codex_schema::objects::FileObject> {
+        let id = file_id.to_owned();
+        self.client.run(move |c| async move { c.files().retrieve(&id).await })
+    }
+
+    /// A page of files.
+    pub fn list(
+        &self,
+        params: codex_compat::ListParams,
+    ) -> Result<codex_schema::objects::ListPage<codex_schema::objects::FileObject>> {
+        self.client.run(move |c| async move { c.files().list(params).await })
+    }
+
+    /// Deletes a file.
+    pub fn delete(&self, file_id: &str) -> Result<codex_schema::objects::FileDeleted> {
+        let id = file_id.to_owned();
+        self.client.run(move |c| async move { c.files().delete(&id).await })
+    }
+
+    /// A file's bytes.
+    pub fn content(&self, file_id: &str) -> Result<Vec<u8>> {
+        let id = file_id.to_owned();
+        self.client.run(move |c| async move { c.files().content(&id).await })
+    }
+}
+
+/// The blocking `vector_stores` resource.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockingVectorStores<'a> {
+    client: &'a OAuthCodexClient,
+}
+
+impl BlockingVectorStores<'_> {
+    /// Creates a store.
+    pub fn create(
+        &self,
+        params: codex_compat::VectorStoreCreateParams,
+    ) -> Result<codex_schema::objects::VectorStore> {
+        self.client.run(move |c| async move { c.vector_stores().create(params).await })
+    }
+
+    /// A store.
+    pub fn retrieve(&self, id: &str) -> Result<codex_schema::objects::VectorStore> {
+        let id = id.to_owned();
+        self.client.run(move |c| async move { c.vector_stores().retrieve(&id).await })
+    }
+
+    /// A page of stores.
+    pub fn list(
+        &self,
+        params: codex_compat::ListParams,
+    ) -> Result<codex_schema::objects::ListPage<codex_schema::objects::VectorStore>> {
+        self.client.run(move |c| async move { c.vector_stores().list(params).await })
+    }
+
+    /// Updates a store.
+    pub fn update(
+        &self,
+        id: &str,
+        params: codex_compat::VectorStoreUpdateParams,
+    ) -> Result<codex_schema::objects::VectorStore> {
+        let id = id.to_owned();
+        self.client.run(move |c| async move { c.vector_stores().update(&id, params).await })
+    }
+
+    /// Deletes a store.
+    pub fn delete(&self, id: &str) -> Result<codex_schema::objects::VectorStoreDeleted> {
+        let id = id.to_owned();
+        self.client.run(move |c| async move { c.vector_stores().delete(&id).await })
+    }
+
+    /// Searches a store.
+    pub fn search(
+        &self,
+        id: &str,
+        params: codex_compat::SearchParams,
+    ) -> Result<codex_schema::objects::VectorStoreSearchPage> {
+        let id = id.to_owned();
+        self.client.run(move |c| async move { c.vector_stores().search(&id, params).await })
+    }
+
+    /// Attaches a file.
+    pub fn attach_file(
+        &self,
+        id: &str,
+        file_id: &str,
+        attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<codex_schema::objects::VectorStoreFile> {
+        let (id, file_id) = (id.to_owned(), file_id.to_owned());
+        self.client
+            .run(move |c| async move { c.vector_stores().attach_file(&id, &file_id, attributes).await })
+    }
+
+    /// Detaches a file.
+    pub fn detach_file(&self, id: &str, file_id: &str) -> Result<codex_schema::objects::FileDeleted> {
+        let (id, file_id) = (id.to_owned(), file_id.to_owned());
+        self.client.run(move |c| async move { c.vector_stores().detach_file(&id, &file_id).await })
+    }
+}

@@ -6,14 +6,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use codex_auth::{
-    FileTokenStore, LoginMode, LoginOptions, OAuthClient, OAuthConfig, TokenManager, TokenStore,
+    FallbackTokenStore, LoginMode, LoginOptions, OAuthClient, OAuthConfig, TokenManager, TokenStore,
 };
+use codex_compat::StorageLocation;
 use codex_schema::{Profile, RequestPolicy, StoreBehavior, ValidationMode};
 use codex_transport::{
     Authenticator, Hooks, RateLimits, RequestOptions, RetryPolicy, StaticBearer, Transport, TransportConfig,
 };
 
 use crate::error::{Error, Result};
+use crate::local::LocalStore;
 use crate::models::{Models, ModelsCache};
 use crate::responses::Responses;
 
@@ -42,6 +44,7 @@ pub struct ClientBuilder {
     hooks: Hooks,
     default_options: RequestOptions,
     compat_storage_dir: Option<PathBuf>,
+    conversation_replay: bool,
     client_version: String,
 }
 
@@ -76,6 +79,7 @@ impl Default for ClientBuilder {
             hooks: Hooks::new(),
             default_options: RequestOptions::default(),
             compat_storage_dir: None,
+            conversation_replay: true,
             client_version: crate::models::DEFAULT_CLIENT_VERSION.to_owned(),
         }
     }
@@ -105,7 +109,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Where tokens are kept (default `~/.oauth_codex/auth.json`).
+    /// Where tokens are kept (default: the system keyring, else `~/.oauth_codex/auth.json`).
     pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
         self
@@ -184,6 +188,12 @@ impl ClientBuilder {
         client_version: String
     }
 
+    setter! {
+        /// Record each completed response locally so `previous_response_id` works on the Codex
+        /// profile (default `true`).
+        conversation_replay: bool
+    }
+
     /// Instructions for Codex requests that carry none.
     pub fn default_instructions(mut self, instructions: impl Into<String>) -> Self {
         self.default_instructions = Some(instructions.into());
@@ -223,7 +233,7 @@ impl ClientBuilder {
                 })?;
                 let store: Arc<dyn TokenStore> = match self.store.clone() {
                     Some(store) => store,
-                    None => Arc::new(FileTokenStore::at_default_path()?),
+                    None => Arc::new(FallbackTokenStore::at_default_locations()?),
                 };
                 let manager = TokenManager::new(oauth, store).with_login(self.login.clone());
                 (Arc::new(manager.clone()), Some(manager))
@@ -253,6 +263,11 @@ impl ClientBuilder {
                 default_options: self.default_options,
                 dropped: Mutex::new(HashSet::new()),
                 models: ModelsCache::new(self.client_version),
+                local: LocalStore::new(match self.compat_storage_dir {
+                    Some(dir) => StorageLocation::Dir(dir),
+                    None => StorageLocation::Default,
+                }),
+                conversation_replay: self.conversation_replay,
             }),
         })
     }
@@ -268,6 +283,8 @@ pub(crate) struct ClientInner {
     /// Parameters the server answered "Unsupported parameter" to; never sent again.
     pub(crate) dropped: Mutex<HashSet<String>>,
     pub(crate) models: ModelsCache,
+    pub(crate) local: LocalStore,
+    pub(crate) conversation_replay: bool,
 }
 
 /// The async client. Cheap to clone: clones share connections, sign-in and caches.

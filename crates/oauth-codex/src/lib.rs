@@ -38,13 +38,17 @@ mod blocking;
 mod client;
 mod error;
 mod legacy;
+mod local;
 mod models;
 mod responses;
 
-pub use blocking::{BlockingModels, BlockingResponses, OAuthCodexClient, ResponseEvents};
+pub use blocking::{
+    BlockingFiles, BlockingModels, BlockingResponses, BlockingVectorStores, OAuthCodexClient, ResponseEvents,
+};
 pub use client::{AsyncOAuthCodexClient, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{Error, Result};
 pub use legacy::{CodexOAuthLLM, GenerateOptions, GenerateResult};
+pub use local::{Files, InputTokens, VectorStores};
 pub use models::{
     CatalogueSource, DEFAULT_CLIENT_VERSION, ModelInfo, Models, ReasoningLevel, builtin_models,
 };
@@ -54,6 +58,12 @@ pub use codex_schema::*;
 
 /// The sign-in crate.
 pub use codex_auth as auth;
+/// The local stand-ins crate.
+pub use codex_compat as compat;
+pub use codex_compat::{
+    FileSource, Filter, FilterValue, InputTokenCount, ListParams, Order, SearchParams,
+    VectorStoreCreateParams, VectorStoreUpdateParams,
+};
 /// The vocabulary crate.
 pub use codex_schema as schema;
 /// The wire crate.

@@ -4,9 +4,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use codex_schema::{
-    BackendEvent, EventMapper, ParameterValidationError, PreparedRequest, Response, ResponseAccumulator,
-    ResponseCreateParams, ResponseFormat, StreamEvent, ValidationMode, ValidationWarning, WarningCode,
-    prepare_request,
+    BackendEvent, EventMapper, Item, ParameterValidationError, PreparedRequest, Response,
+    ResponseAccumulator, ResponseCreateParams, ResponseFormat, StreamEvent, StreamEventType, ValidationMode,
+    ValidationWarning, WarningCode, prepare_request,
 };
 use codex_transport::{EventStream, HttpRequest, SdkRequestError};
 use futures_core::Stream;
@@ -30,6 +30,7 @@ pub struct ResponseStream {
     inner: Pin<Box<dyn Stream<Item = Result<StreamEvent>> + Send>>,
     warnings: Vec<ValidationWarning>,
     request_id: String,
+    previous_response_id: Option<String>,
 }
 
 impl std::fmt::Debug for ResponseStream {
@@ -56,6 +57,9 @@ impl ResponseStream {
             accumulator.push(&event?);
         }
         let mut response = accumulator.finish();
+        if response.previous_response_id.is_none() {
+            response.previous_response_id = self.previous_response_id.take();
+        }
         if response.finish_reason == Some(codex_schema::FinishReason::Error) {
             let error = response.error.take().unwrap_or_default();
             return Err(SdkRequestError::from_provider(error.code.as_deref(), &error.message)
@@ -71,6 +75,32 @@ impl Stream for ResponseStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
+    }
+}
+
+/// Stores a completed turn so a later `previous_response_id` can continue it. A failure is
+/// logged, not returned: the answer itself is good.
+async fn record_turn(
+    client: &AsyncOAuthCodexClient,
+    previous: Option<String>,
+    input: Vec<Item>,
+    completed: &StreamEvent,
+) {
+    if completed.finish_reason == Some(codex_schema::FinishReason::Error) {
+        return;
+    }
+    let Some(response) = completed.raw.as_ref().and_then(|raw| raw.get("response")) else { return };
+    let Some(id) = response.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_owned)
+    else {
+        return;
+    };
+    let output: Vec<Item> =
+        response.get("output").and_then(|o| serde_json::from_value(o.clone()).ok()).unwrap_or_default();
+    let outcome = client
+        .with_compat(move |store| store.conversations().record(&id, previous.as_deref(), &input, &output))
+        .await;
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "could not record the response for previous_response_id");
     }
 }
 
@@ -174,12 +204,20 @@ impl Responses<'_> {
         }
     }
 
+    /// `input_tokens().count(params)`.
+    pub fn input_tokens(&self) -> crate::local::InputTokens<'_> {
+        crate::local::InputTokens { client: self.client }
+    }
+
     /// Sends the request and streams stream events v1 as they arrive.
-    pub async fn stream(&self, params: ResponseCreateParams) -> Result<ResponseStream> {
+    pub async fn stream(&self, mut params: ResponseCreateParams) -> Result<ResponseStream> {
+        let record = self.client.expand_history(&mut params).await?;
+        let previous_response_id = record.as_ref().and_then(|(previous, _)| previous.clone());
         let PreparedRequest { body, warnings } = self.prepare(&params)?;
         let frames = self.open(&params.model, body).await?;
         let request_id = frames.request_id().to_owned();
         let stream_request_id = request_id.clone();
+        let client = self.client.clone();
         let inner = async_stream::stream! {
             let mut frames = frames;
             let mut mapper = EventMapper::new();
@@ -201,6 +239,9 @@ impl Responses<'_> {
                 };
                 mapper.map_into(&event, &mut events);
                 for event in events.drain(..) {
+                    if let (Some((previous, input)), StreamEventType::ResponseCompleted) = (&record, event.kind) {
+                        record_turn(&client, previous.clone(), input.clone(), &event).await;
+                    }
                     yield Ok(event);
                 }
                 if mapper.is_terminated() {
@@ -218,7 +259,7 @@ impl Responses<'_> {
                 }
             }
         };
-        Ok(ResponseStream { inner: Box::pin(inner), warnings, request_id })
+        Ok(ResponseStream { inner: Box::pin(inner), warnings, request_id, previous_response_id })
     }
 
     /// Sends the request and returns the whole response, built from the same events a

@@ -25,13 +25,15 @@ fn generate_agenerate_and_both_streams() {
         .unwrap();
         (oauth, codex, tokens)
     });
+    let compat = tempfile::tempdir().unwrap();
     let llm = CodexOAuthLLM::from_builder(
         AsyncOAuthCodexClient::builder()
             .base_url(codex.base_url())
             .oauth_config(OAuthConfig::for_issuer(oauth.issuer()))
             .token_store(Arc::new(MemoryTokenStore::with_tokens(tokens)))
             .login_mode(LoginMode::Never)
-            .backoff_base(Duration::from_millis(1)),
+            .backoff_base(Duration::from_millis(1))
+            .compat_storage_dir(compat.path()),
     )
     .unwrap();
     let options = GenerateOptions::new("gpt-5.3-codex", "Explain OAuth PKCE in 3 bullets.");

@@ -14,6 +14,7 @@ use oauth_codex::{
 use serde_json::json;
 
 struct Env {
+    compat: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
     oauth: FakeOAuth,
     codex: FakeCodex,
@@ -29,7 +30,13 @@ fn env() -> Env {
         let response = client.refresh(&RefreshToken::new(oauth.mint_refresh_token())).await.unwrap();
         (oauth, codex, TokenSet::from_response(response).unwrap())
     });
-    Env { rt, oauth, codex, store: Arc::new(MemoryTokenStore::with_tokens(tokens)) }
+    Env {
+        compat: tempfile::tempdir().unwrap(),
+        rt,
+        oauth,
+        codex,
+        store: Arc::new(MemoryTokenStore::with_tokens(tokens)),
+    }
 }
 
 impl Env {
@@ -40,6 +47,7 @@ impl Env {
             .token_store(self.store.clone())
             .login_mode(LoginMode::Never)
             .backoff_base(Duration::from_millis(1))
+            .compat_storage_dir(self.compat.path())
     }
 }
 

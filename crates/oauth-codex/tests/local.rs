@@ -1,0 +1,187 @@
+//! The local stand-ins through the facade, on both clients: files, vector stores,
+//! `previous_response_id` replay and input-token counting.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_auth::{MemoryTokenStore, OAuthClient, OAuthConfig, RefreshToken, TokenSet};
+use codex_testkit::{FakeCodex, FakeOAuth, Reply, Script};
+use oauth_codex::{
+    AsyncOAuthCodexClient, ClientBuilder, Error, FileSource, Item, ListParams, LoginMode, OAuthCodexClient,
+    ResponseCreateParams, SearchParams, VectorStoreCreateParams,
+};
+use serde_json::json;
+
+struct Env {
+    rt: tokio::runtime::Runtime,
+    oauth: FakeOAuth,
+    codex: FakeCodex,
+    tokens: TokenSet,
+    compat: tempfile::TempDir,
+}
+
+fn env() -> Env {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (oauth, codex, tokens) = rt.block_on(async {
+        let oauth = FakeOAuth::start().await;
+        let codex = FakeCodex::builder().registry(oauth.registry().clone()).start().await;
+        let client = OAuthClient::new(OAuthConfig::for_issuer(oauth.issuer())).unwrap();
+        let tokens = TokenSet::from_response(
+            client.refresh(&RefreshToken::new(oauth.mint_refresh_token())).await.unwrap(),
+        )
+        .unwrap();
+        (oauth, codex, tokens)
+    });
+    Env { rt, oauth, codex, tokens, compat: tempfile::tempdir().unwrap() }
+}
+
+impl Env {
+    fn builder(&self) -> ClientBuilder {
+        AsyncOAuthCodexClient::builder()
+            .base_url(self.codex.base_url())
+            .oauth_config(OAuthConfig::for_issuer(self.oauth.issuer()))
+            .token_store(Arc::new(MemoryTokenStore::with_tokens(self.tokens.clone())))
+            .login_mode(LoginMode::Never)
+            .backoff_base(Duration::from_millis(1))
+            .compat_storage_dir(self.compat.path())
+    }
+}
+
+#[test]
+fn files_and_vector_stores_on_the_async_client() {
+    let env = env();
+    let client = env.builder().build().unwrap();
+    env.rt.block_on(async {
+        let file = client
+            .files()
+            .create(
+                FileSource::bytes(
+                    "pkce.txt",
+                    "PKCE binds the authorization code to the client that asked for it.",
+                ),
+                "assistants",
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(file.id.starts_with("file-") && file.object == "file" && file.purpose == "assistants");
+        assert_eq!(client.files().retrieve(&file.id).await.unwrap(), file);
+        assert_eq!(client.files().content(&file.id).await.unwrap().len() as u64, file.bytes);
+        assert_eq!(client.files().list(ListParams::default()).await.unwrap().data.len(), 1);
+
+        let store = client
+            .vector_stores()
+            .create(VectorStoreCreateParams::new().name("docs").file_ids([file.id.clone()]))
+            .await
+            .unwrap();
+        assert_eq!(store.file_counts.completed, 1);
+        let hits =
+            client.vector_stores().search(&store.id, SearchParams::new("authorization code")).await.unwrap();
+        assert_eq!(hits.data[0].file_id, file.id);
+        assert!(hits.data[0].score > 0.0 && hits.data[0].score <= 1.0);
+
+        let missing = client.files().retrieve("file-nope").await.unwrap_err();
+        let request = missing.as_request().expect("a not-found request error");
+        assert_eq!((request.status_code, request.provider_code.as_deref()), (Some(404), Some("not_found")));
+        let bad = client.files().create(FileSource::bytes("x.txt", "x"), "", None).await.unwrap_err();
+        assert!(matches!(bad, Error::ParameterValidation(ref e) if e.parameter == "purpose"), "{bad}");
+
+        assert_eq!(client.vector_stores().delete(&store.id).await.unwrap().object, "vector_store.deleted");
+        assert!(client.files().delete(&file.id).await.unwrap().deleted);
+    });
+}
+
+#[test]
+fn files_and_vector_stores_on_the_blocking_client() {
+    let env = env();
+    let client = OAuthCodexClient::from_builder(env.builder()).unwrap();
+    let file = client
+        .files()
+        .create(FileSource::bytes("notes.txt", "Refresh tokens rotate."), "assistants", None)
+        .unwrap();
+    let store = client.vector_stores().create(VectorStoreCreateParams::new().name("n")).unwrap();
+    client
+        .vector_stores()
+        .attach_file(&store.id, &file.id, Some([("lang".to_owned(), json!("en"))].into_iter().collect()))
+        .unwrap();
+    let hits = client.vector_stores().search(&store.id, SearchParams::new("rotate")).unwrap();
+    assert_eq!(hits.data.len(), 1);
+    assert_eq!(client.vector_stores().retrieve(&store.id).unwrap().file_counts.total, 1);
+    client.vector_stores().detach_file(&store.id, &file.id).unwrap();
+    assert_eq!(client.vector_stores().retrieve(&store.id).unwrap().file_counts.total, 0);
+}
+
+#[test]
+fn previous_response_id_is_replayed_locally_on_both_clients() {
+    let env = env();
+    let async_client = env.builder().build().unwrap();
+    let blocking = OAuthCodexClient::from_builder(env.builder()).unwrap();
+
+    env.codex
+        .enqueue(Reply::stream(Script::new("resp_turn1").reasoning("Recall.").text("Paris.").completed()));
+    let first = env
+        .rt
+        .block_on(
+            async_client.responses().create(ResponseCreateParams::new("gpt-5.2-codex", "Capital of France?")),
+        )
+        .unwrap();
+    assert_eq!(first.id, "resp_turn1");
+
+    env.codex.enqueue(Reply::stream(Script::new("resp_turn2").text("About 2 million.").completed()));
+    let second = blocking
+        .responses()
+        .create(
+            ResponseCreateParams::new("gpt-5.2-codex", "And its population?")
+                .previous_response_id("resp_turn1"),
+        )
+        .unwrap();
+    assert_eq!(second.previous_response_id.as_deref(), Some("resp_turn1"));
+
+    let sent = env.codex.requests();
+    let body = sent.last().unwrap().json.clone().unwrap();
+    assert!(body.get("previous_response_id").is_none(), "the backend never sees it");
+    let input = body["input"].as_array().unwrap();
+    let kinds: Vec<&str> = input.iter().map(|i| i["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["message", "reasoning", "message", "message"], "turn 1 input and output, then turn 2");
+    assert!(input[1]["encrypted_content"].as_str().is_some(), "reasoning carries over");
+    assert_eq!(input[3]["content"][0]["text"], "And its population?");
+
+    let unknown = env
+        .rt
+        .block_on(
+            async_client
+                .responses()
+                .create(ResponseCreateParams::new("gpt-5.2-codex", "?").previous_response_id("resp_unknown")),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(unknown, Error::Continuity { ref response_id } if response_id == "resp_unknown"),
+        "{unknown}"
+    );
+}
+
+#[test]
+fn input_tokens_are_counted_locally() {
+    let env = env();
+    let client = env.builder().build().unwrap();
+    let blocking = OAuthCodexClient::from_builder(env.builder()).unwrap();
+    let params = ResponseCreateParams::new(
+        "gpt-5.2-codex",
+        vec![Item::Message(oauth_codex::Message::user("hello world"))],
+    );
+    let counted = env.rt.block_on(client.responses().input_tokens().count(params.clone())).unwrap();
+    assert!(counted.counted_locally);
+    assert_eq!(counted.input_tokens, 9, "2 for the text, 1 for the role, 3 of framing, 3 of reply priming");
+    assert_eq!(blocking.responses().count_input_tokens(params).unwrap(), counted);
+    assert!(env.codex.requests().is_empty(), "no request was sent");
+}
+
+#[test]
+fn other_servers_do_not_get_local_files() {
+    let env = env();
+    let client =
+        env.builder().base_url(format!("http://127.0.0.1:{}/v1", 9)).api_key("sk-test").build().unwrap();
+    let error =
+        env.rt.block_on(client.files().create(FileSource::bytes("a", "b"), "assistants", None)).unwrap_err();
+    assert!(matches!(error, Error::NotSupported { .. }), "{error}");
+}
