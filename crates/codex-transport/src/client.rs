@@ -617,9 +617,12 @@ impl Transport {
                 }
                 Ok(Err(error)) => {
                     inner.hooks.request_end(&end(None));
-                    let detail = std::error::Error::source(&error)
-                        .map(ToString::to_string)
-                        .unwrap_or_else(|| error.to_string());
+                    let chain = error_chain(&error);
+                    let detail = if error.is_connect() && chain.ends_with("deadline has elapsed") {
+                        format!("connecting timed out after {:?}", inner.config.connect_timeout)
+                    } else {
+                        chain
+                    };
                     (SdkRequestError::network(detail), None)
                 }
                 Ok(Ok(response)) => {
@@ -698,6 +701,21 @@ impl Transport {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// An error and its causes, innermost last ("client error (Connect): tcp connect error: connection
+/// timed out"), skipping causes that repeat their parent's text.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
 }
 
 /// The server asked for a longer wait than the client will make: say when to come back.

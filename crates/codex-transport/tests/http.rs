@@ -563,3 +563,37 @@ async fn form_bodies_to_an_absolute_url_on_another_host() {
         transport.send(HttpRequest::post_form("http://example.com/oauth/token", vec![])).await.unwrap_err();
     assert!(refused.user_message.contains("only for loopback"), "{}", refused.user_message);
 }
+
+#[tokio::test]
+async fn the_connect_timeout_bounds_a_connect_that_hangs() {
+    // A listener whose accept queue is full: the kernel drops further SYNs, so a connect hangs
+    // (on loopback, without touching any other address).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let attempt =
+            tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(address)).await;
+        match attempt {
+            Ok(Ok(stream)) => fillers.push(stream),
+            _ => break, // the queue is full: connects now hang
+        }
+    }
+    let config = TransportConfig::new(format!("http://{address}/backend-api/codex"))
+        .connect_timeout(Duration::from_millis(300))
+        .request_timeout(Duration::from_secs(60))
+        .retry(RetryPolicy::none());
+    let transport = Transport::new(config, Arc::new(StaticBearer::new("t", None)), Hooks::new()).unwrap();
+    let error = transport.send(HttpRequest::new(Method::GET, "models")).await.unwrap_err();
+    // The request timeout (60 s) would be ErrorKind::Timeout; the connect timeout is a
+    // connection failure.
+    assert_eq!(error.kind.clone(), ErrorKind::Network, "{error}");
+    assert!(
+        error.user_message.contains("timed out") || error.user_message.contains("timeout"),
+        "{}",
+        error.user_message
+    );
+    drop(listener);
+}
