@@ -54,6 +54,13 @@ pub enum RequestBody {
     Json(Value),
     /// A form (`application/x-www-form-urlencoded`), as OAuth token endpoints take.
     Form(Vec<(String, String)>),
+    /// Bytes with their content type (for example `multipart/form-data`).
+    Raw {
+        /// The `Content-Type`.
+        content_type: String,
+        /// The bytes.
+        bytes: Bytes,
+    },
 }
 
 /// One request to send.
@@ -314,7 +321,7 @@ fn server_request_id(headers: &HeaderMap, ours: &str) -> String {
 /// What every attempt of one request shares.
 struct Prepared {
     url: url::Url,
-    body: Option<(Bytes, &'static str)>,
+    body: Option<(Bytes, String)>,
     extra: Vec<(HeaderName, HeaderValue)>,
     request_id: String,
     stream: bool,
@@ -453,7 +460,7 @@ impl Transport {
     }
 
     /// The body bytes and their content type.
-    fn body(request: &HttpRequest) -> Option<(Bytes, &'static str)> {
+    fn body(request: &HttpRequest) -> Option<(Bytes, String)> {
         match request.body.as_ref()? {
             RequestBody::Json(body) => {
                 let mut body = body.clone();
@@ -468,14 +475,15 @@ impl Transport {
                 }
                 Some((
                     Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize")),
-                    "application/json",
+                    "application/json".to_owned(),
                 ))
             }
             RequestBody::Form(fields) => {
                 let encoded =
                     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-                Some((Bytes::from(encoded), "application/x-www-form-urlencoded"))
+                Some((Bytes::from(encoded), "application/x-www-form-urlencoded".to_owned()))
             }
+            RequestBody::Raw { content_type, bytes } => Some((bytes.clone(), content_type.clone())),
         }
     }
 
@@ -529,7 +537,7 @@ impl Transport {
             .header(ACCEPT, if stream { "text/event-stream" } else { "application/json" })
             .header("x-client-request-id", request_id.as_str());
         if let Some((_, content_type)) = body {
-            builder = builder.header(CONTENT_TYPE, *content_type);
+            builder = builder.header(CONTENT_TYPE, content_type.as_str());
         }
         if let Some(token) = auth.expose_bearer() {
             let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {

@@ -68,7 +68,8 @@ pub mod sse;
 
 pub use auth::{AuthHeaders, Authenticator, BoxFuture, NoAuth, Recovery, StaticBearer};
 pub use client::{
-    EventStream, HttpRequest, JsonResponse, RequestOptions, Transport, TransportBuildError, validate_base_url,
+    EventStream, HttpRequest, JsonResponse, RequestBody, RequestOptions, Transport, TransportBuildError,
+    validate_base_url,
 };
 pub use config::{
     PROTECTED_HEADERS, ProtectedHeaders, RootCertificates, TransportConfig, default_user_agent,

@@ -40,6 +40,7 @@ mod error;
 mod legacy;
 mod local;
 mod models;
+mod remote;
 mod responses;
 
 pub use blocking::{

@@ -1,6 +1,6 @@
 //! `files()`, `vector_stores()`, conversation replay for `previous_response_id`, and
 //! `responses().input_tokens()`: served by codex-compat on the Codex profile, whose backend
-//! has none of them.
+//! has none of them, and by the server on other profiles.
 
 use std::sync::Mutex;
 
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::client::AsyncOAuthCodexClient;
 use crate::error::{Error, Result};
+use crate::remote;
 
 /// Where the local stand-ins live; opened on first use.
 #[derive(Debug)]
@@ -80,18 +81,6 @@ impl AsyncOAuthCodexClient {
             .map_err(from_compat)
     }
 
-    fn local_only(&self, feature: &'static str) -> Result<()> {
-        match self.inner.profile {
-            Profile::Codex => Ok(()),
-            Profile::OpenAiCompatible => Err(Error::NotSupported {
-                feature,
-                profile: "OpenAI-compatible",
-                hint: "this client serves files and vector stores locally on the Codex profile only; calling a \
-                       remote server's files and vector-store endpoints is not implemented yet",
-            }),
-        }
-    }
-
     /// `files()`.
     pub fn files(&self) -> Files<'_> {
         Files { client: self }
@@ -129,13 +118,17 @@ impl AsyncOAuthCodexClient {
     }
 }
 
-/// The `files` resource (local on the Codex profile).
+/// The `files` resource: local on the Codex profile, the server's `/files` elsewhere.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
     client: &'a AsyncOAuthCodexClient,
 }
 
 impl Files<'_> {
+    fn local(&self) -> bool {
+        self.client.inner.profile == Profile::Codex
+    }
+
     /// Stores a file: a path, bytes with a file name, or a reader.
     pub async fn create(
         &self,
@@ -143,82 +136,113 @@ impl Files<'_> {
         purpose: &str,
         metadata: Option<Map<String, Value>>,
     ) -> Result<FileObject> {
-        self.client.local_only("files.create")?;
-        let (file, purpose) = (file.into(), purpose.to_owned());
+        let file = file.into();
+        if !self.local() {
+            return self.client.remote_file_create(file, purpose, metadata).await;
+        }
+        let purpose = purpose.to_owned();
         self.client.with_compat(move |s| s.files().create(file, &purpose, metadata)).await
     }
 
     /// A file's metadata.
     pub async fn retrieve(&self, file_id: &str) -> Result<FileObject> {
-        self.client.local_only("files.retrieve")?;
+        if !self.local() {
+            return self.client.remote_json(remote::get(remote::file_path(file_id))).await;
+        }
         let id = file_id.to_owned();
         self.client.with_compat(move |s| s.files().retrieve(&id)).await
     }
 
     /// A page of files.
     pub async fn list(&self, params: ListParams) -> Result<ListPage<FileObject>> {
-        self.client.local_only("files.list")?;
+        if !self.local() {
+            return self.client.remote_json(remote::list("files", &params)).await;
+        }
         self.client.with_compat(move |s| s.files().list(&params)).await
     }
 
     /// Deletes a file.
     pub async fn delete(&self, file_id: &str) -> Result<FileDeleted> {
-        self.client.local_only("files.delete")?;
+        if !self.local() {
+            return self.client.remote_json(remote::delete(remote::file_path(file_id))).await;
+        }
         let id = file_id.to_owned();
         self.client.with_compat(move |s| s.files().delete(&id)).await
     }
 
     /// A file's bytes.
     pub async fn content(&self, file_id: &str) -> Result<Vec<u8>> {
-        self.client.local_only("files.content")?;
+        if !self.local() {
+            return self
+                .client
+                .remote_bytes(remote::get(format!("{}/content", remote::file_path(file_id))))
+                .await;
+        }
         let id = file_id.to_owned();
         self.client.with_compat(move |s| s.files().content(&id)).await
     }
 }
 
-/// The `vector_stores` resource (local on the Codex profile).
+/// The `vector_stores` resource: local on the Codex profile, the server's `/vector_stores`
+/// elsewhere.
 #[derive(Debug, Clone, Copy)]
 pub struct VectorStores<'a> {
     client: &'a AsyncOAuthCodexClient,
 }
 
 impl VectorStores<'_> {
+    fn local(&self) -> bool {
+        self.client.inner.profile == Profile::Codex
+    }
+
     /// Creates a store, indexing the given files.
     pub async fn create(&self, params: VectorStoreCreateParams) -> Result<VectorStore> {
-        self.client.local_only("vector_stores.create")?;
+        if !self.local() {
+            return self.client.remote_json(remote::create_store(&params)).await;
+        }
         self.client.with_compat(move |s| s.vector_stores().create(&params)).await
     }
 
     /// A store.
     pub async fn retrieve(&self, id: &str) -> Result<VectorStore> {
-        self.client.local_only("vector_stores.retrieve")?;
+        if !self.local() {
+            return self.client.remote_json(remote::get(remote::store_path(id))).await;
+        }
         let id = id.to_owned();
         self.client.with_compat(move |s| s.vector_stores().retrieve(&id)).await
     }
 
     /// A page of stores.
     pub async fn list(&self, params: ListParams) -> Result<ListPage<VectorStore>> {
-        self.client.local_only("vector_stores.list")?;
+        if !self.local() {
+            return self.client.remote_json(remote::list("vector_stores", &params)).await;
+        }
         self.client.with_compat(move |s| s.vector_stores().list(&params)).await
     }
 
     /// Updates a store.
     pub async fn update(&self, id: &str, params: VectorStoreUpdateParams) -> Result<VectorStore> {
-        self.client.local_only("vector_stores.update")?;
+        if !self.local() {
+            return self.client.remote_json(remote::update_store(id, &params)?).await;
+        }
         let id = id.to_owned();
         self.client.with_compat(move |s| s.vector_stores().update(&id, &params)).await
     }
 
     /// Deletes a store (its files stay).
     pub async fn delete(&self, id: &str) -> Result<VectorStoreDeleted> {
-        self.client.local_only("vector_stores.delete")?;
+        if !self.local() {
+            return self.client.remote_json(remote::delete(remote::store_path(id))).await;
+        }
         let id = id.to_owned();
         self.client.with_compat(move |s| s.vector_stores().delete(&id)).await
     }
 
     /// Searches a store.
     pub async fn search(&self, id: &str, params: SearchParams) -> Result<VectorStoreSearchPage> {
-        self.client.local_only("vector_stores.search")?;
+        if !self.local() {
+            return self.client.remote_json(remote::search(id, &params)).await;
+        }
         let id = id.to_owned();
         self.client.with_compat(move |s| s.vector_stores().search(&id, &params)).await
     }
@@ -230,21 +254,30 @@ impl VectorStores<'_> {
         file_id: &str,
         attributes: Option<Map<String, Value>>,
     ) -> Result<VectorStoreFile> {
-        self.client.local_only("vector_stores.files.create")?;
+        if !self.local() {
+            return self.client.remote_json(remote::attach(id, file_id, attributes)).await;
+        }
         let (id, file_id) = (id.to_owned(), file_id.to_owned());
         self.client.with_compat(move |s| s.vector_stores().attach_file(&id, &file_id, attributes)).await
     }
 
     /// Detaches a file (the file itself stays).
     pub async fn detach_file(&self, id: &str, file_id: &str) -> Result<FileDeleted> {
-        self.client.local_only("vector_stores.files.delete")?;
+        if !self.local() {
+            return self.client.remote_json(remote::delete(remote::store_file_path(id, file_id))).await;
+        }
         let (id, file_id) = (id.to_owned(), file_id.to_owned());
         self.client.with_compat(move |s| s.vector_stores().detach_file(&id, &file_id)).await
     }
 
     /// A page of a store's files.
     pub async fn list_files(&self, id: &str, params: ListParams) -> Result<ListPage<VectorStoreFile>> {
-        self.client.local_only("vector_stores.files.list")?;
+        if !self.local() {
+            return self
+                .client
+                .remote_json(remote::list(&format!("{}/files", remote::store_path(id)), &params))
+                .await;
+        }
         let id = id.to_owned();
         self.client.with_compat(move |s| s.vector_stores().list_files(&id, &params)).await
     }
