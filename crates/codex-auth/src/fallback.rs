@@ -14,10 +14,11 @@ use zeroize::Zeroizing;
 use crate::error::{AuthError, Result, json_problem};
 use crate::keyring_store::{
     DEFAULT_KEYRING_ACCOUNT, DEFAULT_KEYRING_SERVICE, KeyringBackend, KeyringFailure, KeyringTokenStore,
-    SystemKeyring, decode_versioned, is_versioned,
+    SystemKeyring,
 };
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use crate::store::{FileTokenStore, TokenStore};
+use crate::store::{decode_versioned, is_versioned};
 use crate::time_format::{from_rfc3339, from_unix_seconds, to_unix_seconds};
 use crate::tokens::TokenSet;
 

@@ -13,11 +13,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::error::{AuthError, Result, json_problem};
-use crate::store::{TOKEN_FILE_VERSION, TokenStore};
+use crate::error::{AuthError, Result};
+use crate::store::TokenStore;
+use crate::store::{decode_versioned, encode_versioned};
 use crate::tokens::TokenSet;
 
 /// The keyring service oauth-codex keeps its sign-in under.
@@ -314,56 +314,6 @@ impl KeyringBackend for SystemKeyring {
             Err(e) => Err(self.classify(e)),
         }
     }
-}
-
-#[derive(Serialize)]
-struct VersionedRef<'a> {
-    version: u32,
-    tokens: &'a TokenSet,
-}
-
-#[derive(Deserialize)]
-struct Versioned {
-    tokens: TokenSet,
-}
-
-#[derive(Deserialize)]
-struct VersionProbe {
-    version: u32,
-}
-
-/// The versioned layout of the token file, compact: `{"version":1,"tokens":{…}}`.
-pub(crate) fn encode_versioned(tokens: &TokenSet) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
-    // Room for three JWTs up front, so the buffer is unlikely to be reallocated (which would
-    // leave an unwiped copy of part of it behind).
-    let mut bytes = Zeroizing::new(Vec::with_capacity(16 * 1024));
-    serde_json::to_writer(&mut *bytes, &VersionedRef { version: TOKEN_FILE_VERSION, tokens })
-        .map_err(|e| format!("cannot encode the tokens ({})", json_problem(&e)))?;
-    Ok(bytes)
-}
-
-/// Whether `bytes` look like the versioned layout (a JSON object with a numeric `version`).
-pub(crate) fn is_versioned(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<VersionProbe>(bytes).is_ok()
-}
-
-/// Reads the versioned layout; the error says what is wrong without quoting the value.
-pub(crate) fn decode_versioned(bytes: &[u8]) -> std::result::Result<TokenSet, String> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err("it is empty".to_owned());
-    }
-    let probe: VersionProbe = serde_json::from_slice(bytes)
-        .map_err(|e| format!("it is not a sign-in written by oauth-codex ({})", json_problem(&e)))?;
-    if probe.version != TOKEN_FILE_VERSION {
-        return Err(format!(
-            "it has layout version {}, but this version of oauth-codex reads only version \
-             {TOKEN_FILE_VERSION} (was it written by a newer release?)",
-            probe.version
-        ));
-    }
-    let contents: Versioned = serde_json::from_slice(bytes)
-        .map_err(|e| format!("it is not a valid saved sign-in ({})", json_problem(&e)))?;
-    Ok(contents.tokens)
 }
 
 /// A failure of a [`KeyringTokenStore`] operation, with whether the keyring was out of reach

@@ -140,19 +140,53 @@ pub const DEFAULT_TOKEN_DIR: &str = ".oauth_codex";
 pub const DEFAULT_TOKEN_FILE: &str = "auth.json";
 
 #[derive(Serialize)]
-struct FileContentsRef<'a> {
+struct VersionedRef<'a> {
     version: u32,
     tokens: &'a TokenSet,
 }
 
 #[derive(Deserialize)]
-struct FileContents {
+struct Versioned {
     tokens: TokenSet,
 }
 
 #[derive(Deserialize)]
 struct VersionProbe {
     version: u32,
+}
+
+/// The versioned layout every store writes, compact: `{"version":1,"tokens":{…}}`.
+pub(crate) fn encode_versioned(tokens: &TokenSet) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
+    // Room for three JWTs up front, so the buffer is unlikely to be reallocated (which would
+    // leave an unwiped copy of part of it behind).
+    let mut bytes = Zeroizing::new(Vec::with_capacity(16 * 1024));
+    serde_json::to_writer(&mut *bytes, &VersionedRef { version: TOKEN_FILE_VERSION, tokens })
+        .map_err(|e| format!("cannot encode the tokens ({})", json_problem(&e)))?;
+    Ok(bytes)
+}
+
+/// Whether `bytes` look like the versioned layout (a JSON object with a numeric `version`).
+pub(crate) fn is_versioned(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<VersionProbe>(bytes).is_ok()
+}
+
+/// Reads the versioned layout; the error says what is wrong without quoting the value.
+pub(crate) fn decode_versioned(bytes: &[u8]) -> std::result::Result<TokenSet, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("it is empty".to_owned());
+    }
+    let probe: VersionProbe = serde_json::from_slice(bytes)
+        .map_err(|e| format!("it is not a sign-in written by oauth-codex ({})", json_problem(&e)))?;
+    if probe.version != TOKEN_FILE_VERSION {
+        return Err(format!(
+            "it has layout version {}, but this version of oauth-codex reads only version \
+             {TOKEN_FILE_VERSION} (was it written by a newer release?)",
+            probe.version
+        ));
+    }
+    let contents: Versioned = serde_json::from_slice(bytes)
+        .map_err(|e| format!("it is not a valid saved sign-in ({})", json_problem(&e)))?;
+    Ok(contents.tokens)
 }
 
 /// A store in a JSON file, by default `~/.oauth_codex/auth.json`.
@@ -240,25 +274,6 @@ impl FileTokenStore {
         }
     }
 
-    /// Reads the file's layout; the error says what is wrong, without quoting the file.
-    fn parse(bytes: &[u8]) -> std::result::Result<TokenSet, String> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err("the file is empty".to_owned());
-        }
-        let probe: VersionProbe = serde_json::from_slice(bytes)
-            .map_err(|e| format!("it is not a token file written by oauth-codex ({})", json_problem(&e)))?;
-        if probe.version != TOKEN_FILE_VERSION {
-            return Err(format!(
-                "it has layout version {}, but this version of oauth-codex reads only version \
-                 {TOKEN_FILE_VERSION} (was it written by a newer release?)",
-                probe.version
-            ));
-        }
-        let contents: FileContents = serde_json::from_slice(bytes)
-            .map_err(|e| format!("it is not a valid token file ({})", json_problem(&e)))?;
-        Ok(contents.tokens)
-    }
-
     #[cfg(unix)]
     fn warn_if_readable_by_others(&self) {
         use std::os::unix::fs::PermissionsExt as _;
@@ -338,7 +353,7 @@ impl TokenStore for FileTokenStore {
             return Ok(None);
         };
         self.warn_if_readable_by_others();
-        let tokens = Self::parse(&bytes).map_err(|reason| {
+        let tokens = decode_versioned(&bytes).map_err(|reason| {
             self.read_error(format!(
                 "{reason}. The file was left untouched; delete it (sign out) and sign in again"
             ))
@@ -350,7 +365,7 @@ impl TokenStore for FileTokenStore {
         match self.read_bytes() {
             Ok(None) => {}
             Ok(Some(bytes)) => {
-                if let Err(reason) = Self::parse(&bytes) {
+                if let Err(reason) = decode_versioned(&bytes) {
                     return Err(self.write_error(format!(
                         "refusing to replace the existing file: {reason}. Delete it first (sign \
                          out, or remove the file) if it can go"
@@ -372,7 +387,7 @@ impl TokenStore for FileTokenStore {
         // Room for three JWTs up front, so the buffer is unlikely to be reallocated (which would
         // leave an unwiped copy of part of it behind).
         let mut bytes = Zeroizing::new(Vec::with_capacity(16 * 1024));
-        serde_json::to_writer_pretty(&mut *bytes, &FileContentsRef { version: TOKEN_FILE_VERSION, tokens })
+        serde_json::to_writer_pretty(&mut *bytes, &VersionedRef { version: TOKEN_FILE_VERSION, tokens })
             .map_err(|e| self.write_error(format!("cannot encode the tokens ({})", json_problem(&e))))?;
         bytes.push(b'\n');
 

@@ -65,17 +65,8 @@ enum Command {
     Status,
     /// Ask a question; the answer streams as it arrives.
     Ask {
-        /// The prompt.
-        prompt: String,
-        /// The model slug.
-        #[arg(long, default_value = "gpt-5.2-codex")]
-        model: String,
-        /// Instructions.
-        #[arg(long)]
-        instructions: Option<String>,
-        /// Reasoning effort.
-        #[arg(long, value_enum)]
-        effort: Option<Effort>,
+        #[command(flatten)]
+        request: RequestArgs,
         /// Print stream events v1 as JSON lines instead of text.
         #[arg(long)]
         json: bool,
@@ -84,21 +75,37 @@ enum Command {
     Models,
     /// Print the request body the Codex backend would receive, without sending it.
     DryRun {
-        /// The prompt.
-        prompt: String,
-        /// The model slug.
-        #[arg(long, default_value = "gpt-5.2-codex")]
-        model: String,
-        /// Instructions (otherwise the default instructions are sent).
-        #[arg(long)]
-        instructions: Option<String>,
-        /// Reasoning effort.
-        #[arg(long, value_enum)]
-        effort: Option<Effort>,
+        #[command(flatten)]
+        request: RequestArgs,
         /// Fail on policy warnings instead of printing them.
         #[arg(long)]
         strict: bool,
     },
+}
+
+/// What `ask` and `dry-run` send.
+#[derive(Debug, clap::Args)]
+struct RequestArgs {
+    /// The prompt.
+    prompt: String,
+    /// The model slug.
+    #[arg(long, default_value = "gpt-5.2-codex")]
+    model: String,
+    /// Instructions (otherwise the default instructions are sent).
+    #[arg(long)]
+    instructions: Option<String>,
+    /// Reasoning effort.
+    #[arg(long, value_enum)]
+    effort: Option<Effort>,
+}
+
+impl RequestArgs {
+    fn params(&self) -> ResponseCreateParams {
+        let mut params = ResponseCreateParams::new(self.model.clone(), self.prompt.clone());
+        params.instructions.clone_from(&self.instructions);
+        params.reasoning = self.effort.map(|e| Reasoning { effort: Some(e.into()), summary: None });
+        params
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -240,12 +247,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Ask { prompt, model, instructions, effort, json } => {
+        Command::Ask { request, json } => {
             let client = client(&cli, LoginMode::Auto)?;
-            let mut params = ResponseCreateParams::new(model.clone(), prompt.clone());
-            params.instructions.clone_from(instructions);
-            params.reasoning = effort.map(|e| Reasoning { effort: Some(e.into()), summary: None });
-            let mut stream = client.responses().stream(params).await?;
+            let mut stream = client.responses().stream(request.params()).await?;
             let mut stdout = std::io::stdout().lock();
             while let Some(event) = stream.next().await {
                 let event = event?;
@@ -277,10 +281,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::DryRun { prompt, model, instructions, effort, strict } => {
-            let mut params = ResponseCreateParams::new(model.clone(), prompt.clone());
-            params.instructions.clone_from(instructions);
-            params.reasoning = effort.map(|e| Reasoning { effort: Some(e.into()), summary: None });
+        Command::DryRun { request, strict } => {
+            let params = request.params();
             let mode = if *strict { ValidationMode::Error } else { ValidationMode::Warn };
             let policy = RequestPolicy::new(Profile::Codex).validation_mode(mode);
             let prepared = prepare_request(&params, &policy).map_err(|e| Failure(2, e.to_string()))?;
