@@ -42,6 +42,7 @@ mod local;
 mod models;
 mod remote;
 mod responses;
+mod tools;
 
 pub use blocking::{
     BlockingFiles, BlockingModels, BlockingResponses, BlockingVectorStores, OAuthCodexClient, ResponseEvents,
@@ -54,6 +55,7 @@ pub use models::{
     CatalogueSource, DEFAULT_CLIENT_VERSION, ModelInfo, Models, ReasoningLevel, builtin_models,
 };
 pub use responses::{ResponseStream, Responses};
+pub use tools::ToolBox;
 
 pub use codex_schema::*;
 

@@ -372,3 +372,42 @@ fn the_blocking_client_works_inside_a_tokio_runtime() {
     });
     assert_eq!(text, "from inside");
 }
+
+#[test]
+fn a_tool_loop_with_rust_closures() {
+    let env = env();
+    let [async_face, _] = Face::both(&env, |b| b);
+    let Face::Async(client) = async_face else { unreachable!() };
+    let tools = oauth_codex::ToolBox::new().tool(
+        "get_weather",
+        "Current weather",
+        json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+        |args| Ok(json!({"city": args["city"], "temp_c": 4}).to_string()),
+    );
+    env.codex.enqueue(Reply::stream(
+        Script::new("r1").function_call("call_1", "get_weather", r#"{"city":"Oslo"}"#).completed(),
+    ));
+    env.codex
+        .enqueue(Reply::stream(Script::new("r2").function_call("call_2", "no_such_tool", "{}").completed()));
+    env.codex.enqueue(Reply::stream(Script::new("r3").text("4 °C in Oslo.").completed()));
+    let answer = env.rt.block_on(client.responses().run_tools(params(), &tools, 3)).unwrap();
+    assert_eq!(answer.output_text, "4 °C in Oslo.");
+    let sent = env.codex.requests();
+    let inputs: Vec<serde_json::Value> =
+        sent.iter().map(|r| r.json.clone().unwrap()["input"].clone()).collect();
+    assert_eq!(
+        inputs[1][2],
+        json!({"type": "function_call_output", "call_id": "call_1", "output": "{\"city\":\"Oslo\",\"temp_c\":4}"})
+    );
+    assert!(inputs[2][4]["output"].as_str().unwrap().contains("there is no tool named"), "{}", inputs[2]);
+    assert_eq!(sent[0].json.as_ref().unwrap()["tools"][0]["name"], "get_weather");
+
+    env.codex.enqueue(Reply::stream(
+        Script::new("r4").function_call("call_9", "get_weather", r#"{"city":"Rome"}"#).completed(),
+    ));
+    let error = env.rt.block_on(client.responses().run_tools(params(), &tools, 0)).unwrap_err();
+    assert!(
+        matches!(error, Error::ToolCallRequired { ref tool_calls } if tool_calls[0].call_id == "call_9"),
+        "{error}"
+    );
+}
