@@ -76,7 +76,7 @@ pub use config::{
 };
 pub use error::{ErrorDetails, ErrorKind, SdkRequestError};
 pub use hooks::{AuthRefresh, ErrorEvent, Hooks, RequestEnd, RequestStart};
-pub use hyper::Method;
+pub use hyper::{HeaderMap, Method};
 pub use ratelimit::{RateLimitCredits, RateLimitWindow, RateLimits};
 pub use retry::RetryPolicy;
 pub use sse::{SseDecoder, SseError, SseFrame};
