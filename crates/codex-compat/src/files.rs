@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::db::TxResult;
 use crate::error::{Error, ResourceKind, Result};
 use crate::ids::{new_id, now_secs};
-use crate::list::{ListParams, page_seqs};
+use crate::list::{ListParams, list_page, page_seqs};
 use crate::store::Inner;
 use crate::validate;
 
@@ -237,13 +237,7 @@ impl Files {
                 .iter()
                 .map(|seq| statement.query_row([seq], file_from_row))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(ListPage {
-                object: "list".to_owned(),
-                first_id: data.first().map(|f| f.id.clone()),
-                last_id: data.last().map(|f| f.id.clone()),
-                has_more: page.has_more,
-                data,
-            })
+            Ok(list_page(data, page.has_more, |f| &f.id))
         })
     }
 

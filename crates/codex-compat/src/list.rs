@@ -97,6 +97,21 @@ pub(crate) struct SeqPage {
 
 /// Pages through `table` by its `seq` column (creation order), within an optional
 /// `scope_column = scope_value`. `after_seq`/`before_seq` are the cursors' sequence numbers.
+/// An OpenAI list page of `data`, its first and last ids read with `id`.
+pub(crate) fn list_page<T>(
+    data: Vec<T>,
+    has_more: bool,
+    id: impl Fn(&T) -> &str,
+) -> codex_schema::ListPage<T> {
+    codex_schema::ListPage {
+        object: "list".to_owned(),
+        first_id: data.first().map(|entry| id(entry).to_owned()),
+        last_id: data.last().map(|entry| id(entry).to_owned()),
+        has_more,
+        data,
+    }
+}
+
 pub(crate) fn page_seqs(
     tx: &Transaction<'_>,
     table: &str,

@@ -24,7 +24,7 @@ use crate::db::{TxError, TxResult};
 use crate::error::{Error, ResourceKind, Result};
 use crate::filter::Filter;
 use crate::ids::{new_id, now_secs};
-use crate::list::{ListParams, page_seqs};
+use crate::list::{ListParams, list_page, page_seqs};
 use crate::store::Inner;
 use crate::validate;
 
@@ -596,13 +596,7 @@ impl VectorStores {
                 .iter()
                 .map(|seq| store_object(tx, store_by_seq(tx, *seq)?))
                 .collect::<TxResult<Vec<_>>>()?;
-            Ok(ListPage {
-                object: "list".to_owned(),
-                first_id: data.first().map(|s| s.id.clone()),
-                last_id: data.last().map(|s| s.id.clone()),
-                has_more: page.has_more,
-                data,
-            })
+            Ok(list_page(data, page.has_more, |s| &s.id))
         })
     }
 
@@ -761,13 +755,7 @@ impl VectorStores {
                 .iter()
                 .map(|seq| membership_object(tx, &row.id, *seq))
                 .collect::<TxResult<Vec<_>>>()?;
-            Ok(ListPage {
-                object: "list".to_owned(),
-                first_id: data.first().map(|f| f.id.clone()),
-                last_id: data.last().map(|f| f.id.clone()),
-                has_more: page.has_more,
-                data,
-            })
+            Ok(list_page(data, page.has_more, |f| &f.id))
         })
     }
 
