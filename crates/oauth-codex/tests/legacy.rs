@@ -1,41 +1,17 @@
 //! The legacy `CodexOAuthLLM` surface against the fakes.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use codex_auth::{MemoryTokenStore, OAuthClient, OAuthConfig, RefreshToken, TokenSet};
-use codex_testkit::{FakeCodex, FakeOAuth, Reply, Script};
+use codex_testkit::{Reply, Script};
 use futures_util::StreamExt;
-use oauth_codex::{
-    AsyncOAuthCodexClient, CodexOAuthLLM, Error, FinishReason, FunctionTool, GenerateOptions, LoginMode,
-    ToolResult,
-};
+use oauth_codex::{CodexOAuthLLM, Error, FinishReason, FunctionTool, GenerateOptions, ToolResult};
 use serde_json::json;
 
 #[test]
 fn generate_agenerate_and_both_streams() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (oauth, codex, tokens) = rt.block_on(async {
-        let oauth = FakeOAuth::start().await;
-        let codex = FakeCodex::builder().registry(oauth.registry().clone()).start().await;
-        let client = OAuthClient::new(OAuthConfig::for_issuer(oauth.issuer())).unwrap();
-        let tokens = TokenSet::from_response(
-            client.refresh(&RefreshToken::new(oauth.mint_refresh_token())).await.unwrap(),
-        )
-        .unwrap();
-        (oauth, codex, tokens)
-    });
-    let compat = tempfile::tempdir().unwrap();
-    let llm = CodexOAuthLLM::from_builder(
-        AsyncOAuthCodexClient::builder()
-            .base_url(codex.base_url())
-            .oauth_config(OAuthConfig::for_issuer(oauth.issuer()))
-            .token_store(Arc::new(MemoryTokenStore::with_tokens(tokens)))
-            .login_mode(LoginMode::Never)
-            .backoff_base(Duration::from_millis(1))
-            .compat_storage_dir(compat.path()),
-    )
-    .unwrap();
+    let env = common::env();
+    let (rt, codex) = (&env.rt, &env.codex);
+    let llm = CodexOAuthLLM::from_builder(env.builder()).unwrap();
     let options = GenerateOptions::new("gpt-5.3-codex", "Explain OAuth PKCE in 3 bullets.");
 
     codex.enqueue(Reply::stream(Script::new("r").text("Three bullets.").completed()));

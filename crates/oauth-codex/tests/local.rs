@@ -1,51 +1,16 @@
 //! The local stand-ins through the facade, on both clients: files, vector stores,
 //! `previous_response_id` replay and input-token counting.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use codex_auth::{MemoryTokenStore, OAuthClient, OAuthConfig, RefreshToken, TokenSet};
-use codex_testkit::{FakeCodex, FakeOAuth, Reply, Script};
+use codex_testkit::{Reply, Script};
 use oauth_codex::{
-    AsyncOAuthCodexClient, ClientBuilder, Error, FileSource, Item, ListParams, LoginMode, OAuthCodexClient,
-    ResponseCreateParams, SearchParams, VectorStoreCreateParams,
+    Error, FileSource, Item, ListParams, OAuthCodexClient, ResponseCreateParams, SearchParams,
+    VectorStoreCreateParams,
 };
 use serde_json::json;
 
-struct Env {
-    rt: tokio::runtime::Runtime,
-    oauth: FakeOAuth,
-    codex: FakeCodex,
-    tokens: TokenSet,
-    compat: tempfile::TempDir,
-}
-
-fn env() -> Env {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (oauth, codex, tokens) = rt.block_on(async {
-        let oauth = FakeOAuth::start().await;
-        let codex = FakeCodex::builder().registry(oauth.registry().clone()).start().await;
-        let client = OAuthClient::new(OAuthConfig::for_issuer(oauth.issuer())).unwrap();
-        let tokens = TokenSet::from_response(
-            client.refresh(&RefreshToken::new(oauth.mint_refresh_token())).await.unwrap(),
-        )
-        .unwrap();
-        (oauth, codex, tokens)
-    });
-    Env { rt, oauth, codex, tokens, compat: tempfile::tempdir().unwrap() }
-}
-
-impl Env {
-    fn builder(&self) -> ClientBuilder {
-        AsyncOAuthCodexClient::builder()
-            .base_url(self.codex.base_url())
-            .oauth_config(OAuthConfig::for_issuer(self.oauth.issuer()))
-            .token_store(Arc::new(MemoryTokenStore::with_tokens(self.tokens.clone())))
-            .login_mode(LoginMode::Never)
-            .backoff_base(Duration::from_millis(1))
-            .compat_storage_dir(self.compat.path())
-    }
-}
+use common::env;
 
 #[test]
 fn files_and_vector_stores_on_the_async_client() {

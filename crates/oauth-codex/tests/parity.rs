@@ -1,55 +1,20 @@
 //! One suite, both clients: the async and the blocking client give the same results, events,
 //! errors and warnings for every scripted reply of the fake backend.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use codex_auth::{MemoryTokenStore, OAuthClient, OAuthConfig, RefreshToken, TokenSet, TokenStore};
-use codex_testkit::{FakeCodex, FakeOAuth, Faults, Reply, Script};
+use codex_auth::TokenStore;
+use codex_testkit::{Faults, Reply, Script};
 use futures_util::StreamExt;
 use oauth_codex::{
-    AsyncOAuthCodexClient, ClientBuilder, Error, ErrorKind, FinishReason, LoginMode, OAuthCodexClient,
-    Response, ResponseCreateParams, StreamEvent, StreamEventType, ValidationMode, WarningCode,
+    AsyncOAuthCodexClient, ClientBuilder, Error, ErrorKind, FinishReason, OAuthCodexClient, Response,
+    ResponseCreateParams, StreamEvent, StreamEventType, ValidationMode, WarningCode,
 };
 use serde_json::json;
 
-struct Env {
-    compat: tempfile::TempDir,
-    rt: tokio::runtime::Runtime,
-    oauth: FakeOAuth,
-    codex: FakeCodex,
-    store: Arc<MemoryTokenStore>,
-}
-
-fn env() -> Env {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (oauth, codex, tokens) = rt.block_on(async {
-        let oauth = FakeOAuth::start().await;
-        let codex = FakeCodex::builder().registry(oauth.registry().clone()).start().await;
-        let client = OAuthClient::new(OAuthConfig::for_issuer(oauth.issuer())).unwrap();
-        let response = client.refresh(&RefreshToken::new(oauth.mint_refresh_token())).await.unwrap();
-        (oauth, codex, TokenSet::from_response(response).unwrap())
-    });
-    Env {
-        compat: tempfile::tempdir().unwrap(),
-        rt,
-        oauth,
-        codex,
-        store: Arc::new(MemoryTokenStore::with_tokens(tokens)),
-    }
-}
-
-impl Env {
-    fn builder(&self) -> ClientBuilder {
-        AsyncOAuthCodexClient::builder()
-            .base_url(self.codex.base_url())
-            .oauth_config(OAuthConfig::for_issuer(self.oauth.issuer()))
-            .token_store(self.store.clone())
-            .login_mode(LoginMode::Never)
-            .backoff_base(Duration::from_millis(1))
-            .compat_storage_dir(self.compat.path())
-    }
-}
+use common::{Env, env};
 
 /// Either client, behind one interface.
 enum Face {
