@@ -182,6 +182,18 @@ impl TokenSet {
         let id_token = id_token.ok_or_else(|| {
             invalid_response("it has no `id_token` (was the `openid` scope requested?)".to_owned())
         })?;
+        Self::assemble(access_token, refresh_token, id_token, expires_in, now, Some(now))
+    }
+
+    /// A token set with the fields the tokens' claims give (`expires_in` counts from `now`).
+    fn assemble(
+        access_token: AccessToken,
+        refresh_token: RefreshToken,
+        id_token: IdToken,
+        expires_in: Option<u64>,
+        now: SystemTime,
+        last_refresh: Option<SystemTime>,
+    ) -> Result<Self> {
         let derived = derive(&access_token, Some(&id_token), expires_in, now)?;
         Ok(Self {
             access_token,
@@ -191,7 +203,7 @@ impl TokenSet {
             plan_type: derived.plan_type,
             email: derived.email,
             expires_at: derived.expires_at,
-            last_refresh: Some(now),
+            last_refresh,
         })
     }
 
@@ -207,17 +219,7 @@ impl TokenSet {
         id_token: IdToken,
         last_refresh: Option<SystemTime>,
     ) -> Result<Self> {
-        let derived = derive(&access_token, Some(&id_token), None, SystemTime::now())?;
-        Ok(Self {
-            access_token,
-            refresh_token,
-            id_token,
-            account_id: derived.account_id,
-            plan_type: derived.plan_type,
-            email: derived.email,
-            expires_at: derived.expires_at,
-            last_refresh,
-        })
+        Self::assemble(access_token, refresh_token, id_token, None, SystemTime::now(), last_refresh)
     }
 
     /// Merges a refresh response received now: see [`TokenSet::apply_refresh_at`].
