@@ -130,7 +130,30 @@ struct CodexState {
     models_etag: String,
     require_auth: bool,
     request_counter: u64,
+    /// Share of accepted `POST /responses` answered with an injected 500 (0.0 to 1.0).
+    error_rate: f64,
+    /// The state of the generator deciding which requests get an injected 500.
+    error_rng: u64,
+    /// How many 500s were injected.
+    injected_errors: u64,
+    /// Whether requests are kept for [`FakeCodex::requests`].
+    skip_recording: bool,
+    default_reply: Option<DefaultReply>,
 }
+
+/// The factory of the reply sent when nothing is queued.
+#[derive(Clone)]
+struct DefaultReply(ReplyFactory);
+
+impl std::fmt::Debug for DefaultReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DefaultReply(..)")
+    }
+}
+
+/// Builds the reply of a `POST /responses` when no reply is queued (see
+/// [`FakeCodexBuilder::default_reply`]).
+type ReplyFactory = Arc<dyn Fn() -> Reply + Send + Sync>;
 
 /// The fake Codex backend. Starts in one line, shuts down on drop.
 ///
@@ -162,6 +185,10 @@ pub struct FakeCodexBuilder {
     registry: Option<TokenRegistry>,
     tls: Option<TestCa>,
     require_auth: Option<bool>,
+    error_rate: Option<f64>,
+    error_seed: Option<u64>,
+    skip_recording: bool,
+    default_reply: Option<DefaultReply>,
 }
 
 impl FakeCodexBuilder {
@@ -183,12 +210,46 @@ impl FakeCodexBuilder {
         self
     }
 
+    /// The reply sent when nothing is queued, built afresh for each request (default: a
+    /// short text completion).
+    pub fn default_reply(mut self, factory: impl Fn() -> Reply + Send + Sync + 'static) -> Self {
+        self.default_reply = Some(DefaultReply(Arc::new(factory)));
+        self
+    }
+
+    /// Answers this share (0.0 to 1.0, clamped) of the `POST /responses` requests that pass
+    /// the authentication and body checks with a 500 `server_error` instead of their reply
+    /// (queued replies wait for the next request). Which requests fail is drawn from a seeded
+    /// generator ([`FakeCodexBuilder::error_seed`]); default 0.
+    pub fn error_rate(mut self, rate: f64) -> Self {
+        self.error_rate = Some(rate);
+        self
+    }
+
+    /// The seed of the generator behind [`FakeCodexBuilder::error_rate`] (default a fixed
+    /// seed, so a sequential run fails the same requests every time).
+    pub fn error_seed(mut self, seed: u64) -> Self {
+        self.error_seed = Some(seed);
+        self
+    }
+
+    /// Whether every request is kept for [`FakeCodex::requests`] (default `true`). Long load
+    /// runs turn it off so memory stays flat.
+    pub fn record_requests(mut self, record: bool) -> Self {
+        self.skip_recording = !record;
+        self
+    }
+
     /// Starts the server on 127.0.0.1 with an ephemeral port.
     pub async fn start(self) -> FakeCodex {
         let registry = self.registry.unwrap_or_default();
         let state = Arc::new(Mutex::new(CodexState {
             require_auth: self.require_auth.unwrap_or(true),
             models_etag: "\"models-etag-1\"".to_owned(),
+            error_rate: clamp_rate(self.error_rate.unwrap_or(0.0)),
+            error_rng: self.error_seed.unwrap_or(DEFAULT_ERROR_SEED),
+            skip_recording: self.skip_recording,
+            default_reply: self.default_reply,
             ..CodexState::default()
         }));
         let handler: Handler = {
@@ -252,6 +313,17 @@ impl FakeCodex {
         self.server.open_connections()
     }
 
+    /// Changes the share of requests answered with an injected 500 from now on (see
+    /// [`FakeCodexBuilder::error_rate`]).
+    pub fn set_error_rate(&self, rate: f64) {
+        self.lock().error_rate = clamp_rate(rate);
+    }
+
+    /// How many 500s [`FakeCodexBuilder::error_rate`] injected so far.
+    pub fn injected_errors(&self) -> u64 {
+        self.lock().injected_errors
+    }
+
     /// Sets the rate-limit headers sent from now on.
     pub fn set_rate_limits(&self, headers: RateLimitHeaders) {
         self.lock().rate_limits = headers;
@@ -293,7 +365,9 @@ async fn handle(
     };
     let (rate_limits, require_auth, request_id) = {
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-        state.requests.push(recorded.clone());
+        if !state.skip_recording {
+            state.requests.push(recorded.clone());
+        }
         state.request_counter += 1;
         (state.rate_limits.clone(), state.require_auth, format!("req_fake_{:06}", state.request_counter))
     };
@@ -304,11 +378,14 @@ async fn handle(
     let reply = match (&parts.method, path) {
         (&Method::POST, "/responses") => match check_auth(&recorded, &registry, require_auth) {
             Err(reply) => reply,
-            Ok(()) => match check_body(&recorded) {
+            Ok(()) => match check_body(&recorded).and_then(|()| inject_error(&state)) {
                 Err(reply) => reply,
                 Ok(()) => {
-                    let queued = state.lock().unwrap_or_else(|p| p.into_inner()).replies.pop_front();
-                    queued.unwrap_or_else(|| {
+                    let (queued, factory) = {
+                        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+                        (state.replies.pop_front(), state.default_reply.clone())
+                    };
+                    queued.or_else(|| factory.map(|build| (build.0)())).unwrap_or_else(|| {
                         Reply::stream(
                             Script::new("resp_default")
                                 .text("Hello from the fake Codex backend.")
@@ -357,6 +434,32 @@ fn check_auth(request: &RecordedRequest, registry: &TokenRegistry, require: bool
         }
         _ => Ok(()),
     }
+}
+
+/// The seed of the injected-error generator when none is given.
+const DEFAULT_ERROR_SEED: u64 = 0x5EED_F5E2_FE40_0001;
+
+fn clamp_rate(rate: f64) -> f64 {
+    if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) }
+}
+
+/// `Err(500)` for the share of requests the error rate asks for, drawn from the seeded
+/// generator.
+fn inject_error(state: &Mutex<CodexState>) -> Result<(), Reply> {
+    let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+    if state.error_rate <= 0.0 {
+        return Ok(());
+    }
+    let mut rng = SplitMix(state.error_rng);
+    let draw = rng.next();
+    state.error_rng = rng.0;
+    // The top 53 bits as a uniform float in [0, 1).
+    let unit = (draw >> 11) as f64 / (1u64 << 53) as f64;
+    if unit < state.error_rate {
+        state.injected_errors += 1;
+        return Err(Reply::server_error());
+    }
+    Ok(())
 }
 
 fn check_body(request: &RecordedRequest) -> Result<(), Reply> {

@@ -26,6 +26,7 @@ mod oauth;
 mod registry;
 mod script;
 mod server;
+pub mod sweep;
 mod tls;
 
 pub use codex::{

@@ -246,6 +246,7 @@ async fn handle(
             let user_code = format!("FAKE-{:04}", serial % 10_000);
             let verifier =
                 registry.opaque("device-verifier-padding-to-meet-the-forty-three-character-minimum");
+            crate::sweep::record_secret(crate::sweep::SecretKind::CodeVerifier, &verifier);
             let challenge = s256(&verifier);
             registry.state().devices.insert(
                 device_auth_id.clone(),
@@ -266,6 +267,10 @@ async fn handle(
                 Some(grant) if grant.user_code == code && grant.approved => {
                     registry.state().devices.remove(id);
                     let authorization_code = registry.opaque("device_code");
+                    crate::sweep::record_secret(
+                        crate::sweep::SecretKind::AuthorizationCode,
+                        &authorization_code,
+                    );
                     registry.state().codes.insert(
                         authorization_code.clone(),
                         CodeGrant {
@@ -320,6 +325,7 @@ fn authorize(
             .append_pair("state", state);
     } else {
         let code = registry.opaque("ac");
+        crate::sweep::record_secret(crate::sweep::SecretKind::AuthorizationCode, &code);
         registry.state().codes.insert(
             code.clone(),
             CodeGrant {
@@ -399,6 +405,7 @@ fn token(content_type: &str, body: &[u8], registry: &TokenRegistry) -> Response<
                 );
             }
             let verifier = get(&fields, "code_verifier").unwrap_or_default();
+            crate::sweep::record_secret(crate::sweep::SecretKind::CodeVerifier, verifier);
             if s256(verifier) != grant.challenge {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "PKCE verification failed");
             }
@@ -439,16 +446,24 @@ fn token(content_type: &str, body: &[u8], registry: &TokenRegistry) -> Response<
                 }
                 None => {}
             }
-            let current = registry.state().refresh.get(refresh).copied();
-            match current {
-                Some(RefreshState::Active) => {
-                    registry.state().refresh.insert(refresh.to_owned(), RefreshState::Used);
-                    json_reply(StatusCode::OK, token_set(registry))
+            // Check and spend under one lock, so two concurrent uses of one token cannot both win.
+            let current = {
+                let mut state = registry.state();
+                let current = state.refresh.get(refresh).copied();
+                if current == Some(RefreshState::Active) {
+                    state.refresh.insert(refresh.to_owned(), RefreshState::Used);
                 }
-                Some(RefreshState::Used) => refresh_error(
-                    "refresh_token_reused",
-                    "Your refresh token has already been used to generate a new access token. Please try signing in again.",
-                ),
+                current
+            };
+            match current {
+                Some(RefreshState::Active) => json_reply(StatusCode::OK, token_set(registry)),
+                Some(RefreshState::Used) => {
+                    registry.count_refresh_reuse();
+                    refresh_error(
+                        "refresh_token_reused",
+                        "Your refresh token has already been used to generate a new access token. Please try signing in again.",
+                    )
+                }
                 Some(RefreshState::Revoked) => refresh_error(
                     "refresh_token_invalidated",
                     "Your refresh token has been invalidated. Please try signing in again.",

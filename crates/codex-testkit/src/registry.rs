@@ -91,6 +91,7 @@ struct RegistryInner {
     pub(crate) exchanges: AtomicU64,
     pub(crate) refreshes: AtomicU64,
     pub(crate) revocations: AtomicU64,
+    refresh_reuses: AtomicU64,
 }
 
 /// Seconds since the Unix epoch.
@@ -103,7 +104,9 @@ pub fn jwt(payload: &Value) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT","kid":"codex-testkit"}"#);
     let body = URL_SAFE_NO_PAD.encode(payload.to_string());
     let signature = URL_SAFE_NO_PAD.encode(b"codex-testkit-signature-not-verifiable");
-    format!("{header}.{body}.{signature}")
+    let token = format!("{header}.{body}.{signature}");
+    crate::sweep::record_secret(crate::sweep::SecretKind::Token, &token);
+    token
 }
 
 impl Default for TokenRegistry {
@@ -115,6 +118,7 @@ impl Default for TokenRegistry {
 impl TokenRegistry {
     /// An empty registry for the default [`Account`], access tokens living one hour.
     pub fn new() -> Self {
+        crate::sweep::active();
         TokenRegistry {
             inner: Arc::new(RegistryInner {
                 state: Mutex::new(RegistryState::default()),
@@ -124,6 +128,7 @@ impl TokenRegistry {
                 exchanges: AtomicU64::new(0),
                 refreshes: AtomicU64::new(0),
                 revocations: AtomicU64::new(0),
+                refresh_reuses: AtomicU64::new(0),
             }),
         }
     }
@@ -178,6 +183,7 @@ impl TokenRegistry {
                 "chatgpt_user_id": account.user_id,
             },
         }));
+        crate::sweep::record_secret(crate::sweep::SecretKind::AccessToken, &token);
         self.state().access.insert(token.clone(), (account.account_id, exp));
         token
     }
@@ -185,7 +191,7 @@ impl TokenRegistry {
     /// Issues an id token for the account.
     pub fn mint_id_token(&self) -> String {
         let account = self.account();
-        jwt(&json!({
+        let token = jwt(&json!({
             "iss": "https://auth.openai.com",
             "aud": ["app_EMoamEEZ73f0CkXaXp7hrann"],
             "sub": account.user_id,
@@ -201,12 +207,15 @@ impl TokenRegistry {
                 "completed_platform_onboarding": true,
                 "is_org_owner": false,
             },
-        }))
+        }));
+        crate::sweep::record_secret(crate::sweep::SecretKind::IdToken, &token);
+        token
     }
 
     /// Issues a fresh, single-use refresh token.
     pub fn mint_refresh_token(&self) -> String {
         let token = self.opaque("rt");
+        crate::sweep::record_secret(crate::sweep::SecretKind::RefreshToken, &token);
         self.state().refresh.insert(token.clone(), RefreshState::Active);
         token
     }
@@ -246,6 +255,16 @@ impl TokenRegistry {
     /// How many revocations were received.
     pub fn revocations(&self) -> u64 {
         self.inner.revocations.load(Ordering::SeqCst)
+    }
+
+    /// How many refreshes were refused as `refresh_token_reused` (a refresh token sent
+    /// again after it was spent).
+    pub fn refresh_reuses(&self) -> u64 {
+        self.inner.refresh_reuses.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn count_refresh_reuse(&self) {
+        self.inner.refresh_reuses.fetch_add(1, Ordering::SeqCst);
     }
 
     pub(crate) fn count_exchange(&self) {

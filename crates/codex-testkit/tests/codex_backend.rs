@@ -394,3 +394,57 @@ async fn https_with_the_throwaway_ca_over_http1_and_http2() {
         tls_client(None, false).request(request(Method::POST, &url, &[], valid_body().to_string())).await;
     assert!(untrusted.is_err(), "a client that does not trust the CA is refused");
 }
+
+/// The statuses of `count` sequential requests to a fake with this error rate and seed.
+async fn statuses_with_error_rate(rate: f64, seed: u64, count: usize) -> (Vec<u16>, u64) {
+    let fake = FakeCodex::builder().error_rate(rate).error_seed(seed).start().await;
+    let token = fake.registry().mint_access_token();
+    let mut statuses = Vec::with_capacity(count);
+    for _ in 0..count {
+        statuses.push(post(&fake, &valid_body(), &token).await.status);
+    }
+    (statuses, fake.injected_errors())
+}
+
+#[tokio::test]
+async fn seeded_random_server_errors() {
+    let (statuses, injected) = statuses_with_error_rate(0.25, 7, 400).await;
+    let failed = statuses.iter().filter(|s| **s == 500).count();
+    assert!(statuses.iter().all(|s| matches!(s, 200 | 500)), "{statuses:?}");
+    assert_eq!(failed as u64, injected, "every 500 is counted");
+    assert!((60..=140).contains(&failed), "about a quarter fail: {failed} of 400");
+    let (again, _) = statuses_with_error_rate(0.25, 7, 400).await;
+    assert_eq!(statuses, again, "the same seed fails the same requests");
+    let (other, _) = statuses_with_error_rate(0.25, 8, 400).await;
+    assert_ne!(statuses, other, "another seed fails other requests");
+
+    // The injected reply is the ordinary 500 body; refused requests are never turned into it.
+    let fake = FakeCodex::builder().error_rate(1.0).start().await;
+    let token = fake.registry().mint_access_token();
+    let reply = post(&fake, &valid_body(), &token).await;
+    assert_eq!((reply.status, reply.json()["error"]["type"].as_str()), (500, Some("server_error")));
+    assert_eq!(post(&fake, &valid_body(), "not-a-token").await.status, 401, "auth is checked first");
+    assert_eq!(post(&fake, &json!({"model": "m"}), &token).await.status, 400, "then the body");
+    assert_eq!(fake.injected_errors(), 1);
+
+    // A queued reply waits for a request that is not failed; the rate can change at run time.
+    fake.enqueue(Reply::stream(Script::new("resp_queued").text("kept").completed()));
+    assert_eq!(post(&fake, &valid_body(), &token).await.status, 500);
+    fake.set_error_rate(0.0);
+    let kept = post(&fake, &valid_body(), &token).await;
+    assert_eq!(kept.status, 200);
+    assert!(kept.text().contains("resp_queued"), "{}", kept.text());
+    assert_eq!(fake.injected_errors(), 2);
+}
+
+#[tokio::test]
+async fn requests_can_go_unrecorded() {
+    let fake = FakeCodex::builder().record_requests(false).start().await;
+    let token = fake.registry().mint_access_token();
+    assert_eq!(post(&fake, &valid_body(), &token).await.status, 200);
+    assert!(fake.requests().is_empty(), "nothing is kept");
+    let recording = FakeCodex::start().await;
+    let token = recording.registry().mint_access_token();
+    assert_eq!(post(&recording, &valid_body(), &token).await.status, 200);
+    assert_eq!(recording.requests().len(), 1, "kept by default");
+}

@@ -320,3 +320,33 @@ async fn tokens_from_the_oauth_fake_work_at_the_backend_fake_until_they_expire()
             .await;
     assert_eq!(refused.status, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_uses_of_one_refresh_token_let_exactly_one_win() {
+    let oauth = FakeOAuth::start().await;
+    let token = oauth.mint_refresh_token();
+    let attempts = 16;
+    let body = json!({"client_id": CODEX_CLIENT_ID, "grant_type": "refresh_token", "refresh_token": token});
+    let tasks: Vec<_> = (0..attempts)
+        .map(|_| {
+            let url = oauth.token_endpoint();
+            let body = body.to_string();
+            tokio::spawn(async move {
+                let headers = [("content-type", "application/json")];
+                send(&client(), request(Method::POST, &url, &headers, body)).await
+            })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.unwrap());
+    }
+    let won = replies.iter().filter(|r| r.status == 200).count();
+    let reused = replies
+        .iter()
+        .filter(|r| r.status == 401 && r.json()["error"]["code"] == "refresh_token_reused")
+        .count();
+    assert_eq!((won, reused), (1, attempts - 1));
+    assert_eq!(oauth.registry().refresh_reuses(), (attempts - 1) as u64, "every reuse is counted");
+    assert_eq!(oauth.registry().refreshes(), attempts as u64);
+}
