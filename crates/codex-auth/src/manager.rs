@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use codex_transport::{AuthHeaders, Authenticator, BoxFuture, Recovery, SdkRequestError};
 
-use crate::error::{AuthError, Result};
+use crate::error::{AuthError, RefreshFailure, Result};
 use crate::flows::{LoginMode, LoginOptions, run_login};
 use crate::oauth_client::OAuthClient;
 use crate::secret::{AccessToken, RefreshToken};
@@ -354,7 +354,16 @@ fn to_transport(error: AuthError) -> SdkRequestError {
     if let AuthError::Transport(inner) = error {
         return inner;
     }
-    SdkRequestError::auth(error.to_string()).with_retryable(retryable)
+    // The refresh failure's code stays readable as `provider_code`, as for any service error.
+    let code = match &error {
+        AuthError::TokenRefresh { failure: RefreshFailure::Expired, .. } => Some("refresh_token_expired"),
+        AuthError::TokenRefresh { failure: RefreshFailure::Reused, .. } => Some("refresh_token_reused"),
+        AuthError::TokenRefresh { failure: RefreshFailure::Revoked, .. } => Some("refresh_token_invalidated"),
+        _ => None,
+    };
+    let mut converted = SdkRequestError::auth(error.to_string()).with_retryable(retryable);
+    converted.provider_code = code.map(str::to_owned);
+    converted
 }
 
 impl Authenticator for TokenManager {

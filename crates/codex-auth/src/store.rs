@@ -195,7 +195,8 @@ pub(crate) fn decode_versioned(bytes: &[u8]) -> std::result::Result<TokenSet, St
 ///   Unix; elsewhere the platform's defaults apply).
 /// * Writes are atomic: the tokens go to a temporary file in the same directory, which is
 ///   flushed to disk (`fsync`) and renamed over the file, and the directory is then flushed
-///   too. A crash leaves either the old file or the new one, never a mix.
+///   too. A crash leaves either the old file or the new one, never a mix; the temporary file
+///   of a save that was killed (it holds tokens) is removed by the next save.
 /// * **A file that exists but cannot be read or understood is never replaced silently.**
 ///   [`TokenStore::load`] reports it as [`AuthError::TokenStoreRead`] and leaves it as it is, and
 ///   [`TokenStore::save`] refuses to write over it ([`AuthError::TokenStoreWrite`]). To start
@@ -303,12 +304,19 @@ impl FileTokenStore {
         builder.create(dir)
     }
 
+    /// The name prefix of the temporary files a save writes: `.auth.json.`.
+    fn temp_prefix(&self) -> String {
+        format!(".{}.", self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+    }
+
     /// Writes `bytes` to a temporary file in `dir`, flushes it and renames it over the file.
+    ///
+    /// A process killed mid-save leaves its temporary file (holding tokens) behind; each save
+    /// first removes such leftovers. On Unix a save holds an advisory lock on its temporary file
+    /// while it writes, which is how a leftover is told from another process's save in progress.
     fn replace_atomically(&self, dir: &Path, bytes: &[u8]) -> io::Result<()> {
-        let prefix = format!(
-            ".{}.",
-            self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-        );
+        let prefix = self.temp_prefix();
+        remove_abandoned_temp_files(dir, &prefix);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp");
         #[cfg(unix)]
@@ -317,13 +325,79 @@ impl FileTokenStore {
             builder.permissions(std::fs::Permissions::from_mode(0o600));
         }
         // On any error below, dropping the temporary file removes it.
-        let mut temp = builder.tempfile_in(dir)?;
+        let mut temp = claim_temp_file(&builder, dir)?;
         temp.write_all(bytes)?;
         temp.as_file().sync_all()?;
         temp.persist(&self.path).map_err(|e| e.error)?;
         sync_dir(dir)
     }
 }
+
+/// Creates a temporary file in `dir` and, on Unix, locks it, making sure another save's
+/// clean-up did not remove it between the two steps (if it did, a new one is made).
+fn claim_temp_file(builder: &tempfile::Builder<'_, '_>, dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let mut attempts = 0;
+        loop {
+            let temp = builder.tempfile_in(dir)?;
+            temp.as_file().lock()?;
+            let held = temp.as_file().metadata()?;
+            match std::fs::symlink_metadata(temp.path()) {
+                Ok(named) if named.ino() == held.ino() && named.dev() == held.dev() => return Ok(temp),
+                // Removed (as abandoned) before the lock was taken: the name is no longer ours,
+                // so it must not be removed on drop either.
+                _ if attempts < 8 => {
+                    let _ = temp.into_temp_path().keep();
+                    attempts += 1;
+                }
+                _ => {
+                    return Err(io::Error::other(
+                        "temporary files kept disappearing while being created; is another program \
+                         removing files in this directory?",
+                    ));
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        builder.tempfile_in(dir)
+    }
+}
+
+/// Removes the temporary files of saves that were killed before they finished (best effort).
+/// A file whose lock another process holds is a save in progress and is left alone.
+#[cfg(unix)]
+fn remove_abandoned_temp_files(dir: &Path, prefix: &str) {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(prefix) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = std::fs::File::open(&path) else { continue };
+        if file.try_lock().is_err() {
+            continue; // a save in progress
+        }
+        let same = match (file.metadata(), std::fs::symlink_metadata(&path)) {
+            (Ok(held), Ok(named)) => held.ino() == named.ino() && held.dev() == named.dev(),
+            _ => false,
+        };
+        if same && std::fs::remove_file(&path).is_ok() {
+            tracing::debug!(file = %name, "removed a temporary token file left by an interrupted save");
+        }
+    }
+}
+
+/// Without advisory locks there is no telling a leftover from a save in progress: nothing is
+/// removed.
+#[cfg(not(unix))]
+fn remove_abandoned_temp_files(_dir: &Path, _prefix: &str) {}
 
 /// Flushes a directory's entries (the rename) to disk. A no-op where directories cannot be
 /// opened as files.
