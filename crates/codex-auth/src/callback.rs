@@ -16,8 +16,9 @@ const MAX_PROVIDER_TEXT: usize = 300;
 /// just its query string (with or without the leading `?`); surrounding whitespace is ignored.
 /// The checks, in order:
 ///
-/// 1. it must parse, and carry `code`, `state`, `error` and `error_description` at most once
-///    each, else [`AuthError::OAuthCallbackParse`] naming what is wrong;
+/// 1. it must parse, have well-formed percent-escapes that decode to UTF-8, and carry `code`,
+///    `state`, `error` and `error_description` at most once each, else
+///    [`AuthError::OAuthCallbackParse`] naming what is wrong;
 /// 2. `state` must be present and equal `expected_state` (compared in constant time), else
 ///    [`AuthError::OAuthStateMismatch`];
 /// 3. an `error` parameter becomes [`AuthError::CodexNotEnabledForWorkspace`] for
@@ -47,6 +48,7 @@ const MAX_PROVIDER_TEXT: usize = 300;
 /// ```
 pub fn parse_callback(input: &str, expected_state: &OAuthState) -> Result<AuthorizationCode> {
     let query = callback_query(input.trim())?;
+    check_encoding(&query)?;
 
     let mut code: Option<Zeroizing<String>> = None;
     let mut state: Option<Zeroizing<String>> = None;
@@ -89,6 +91,56 @@ pub fn parse_callback(input: &str, expected_state: &OAuthState) -> Result<Author
     }
 }
 
+/// Whether a callback's query string carries exactly one `state` parameter and it is this
+/// attempt's (compared in constant time). The loopback server asks this first: a request that
+/// fails it cannot come from this attempt's redirect, so it is refused without ending the flow.
+pub(crate) fn query_has_state(query: &str, expected: &OAuthState) -> bool {
+    let mut found: Option<Zeroizing<String>> = None;
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if key == "state" && found.replace(Zeroizing::new(value.into_owned())).is_some() {
+            return false;
+        }
+    }
+    found.is_some_and(|state| expected.matches(&state))
+}
+
+/// Refuses a query whose percent-escapes are malformed (`%` not followed by two hex digits) or
+/// decode to bytes that are not UTF-8: such a query was damaged on the way (a truncated copy,
+/// a double decoding), and reading it leniently would hand a mangled code to the exchange.
+fn check_encoding(query: &str) -> Result<()> {
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'%') {
+        let at = i + offset;
+        let escape = bytes.get(at + 1..at + 3);
+        if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+            return Err(parse_error(
+                "it has a malformed percent-escape (`%` must be followed by two hex digits); copy the \
+                 address again from the browser's address bar"
+                    .to_owned(),
+            ));
+        }
+        i = at + 3;
+    }
+    if percent_encoding::percent_decode(bytes).decode_utf8().is_err() {
+        return Err(parse_error(
+            "its percent-escapes do not decode to UTF-8 text; copy the address again from the browser's \
+             address bar"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `input` starts with a URL scheme followed by `://` (as opposed to a query string that
+/// merely contains `://` in a value).
+fn starts_with_scheme(input: &str) -> bool {
+    input.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
+}
+
 /// Puts `value` in `slot`; returns whether the slot was already filled.
 fn replace<T>(slot: &mut Option<T>, value: T) -> bool {
     slot.replace(value).is_some()
@@ -103,7 +155,7 @@ fn callback_query(input: &str) -> Result<Zeroizing<String>> {
     if input.is_empty() {
         return Err(parse_error("the input is empty".to_owned()));
     }
-    if input.contains("://") {
+    if starts_with_scheme(input) {
         let url = Url::parse(input)
             .map_err(|e| parse_error(format!("it looks like a URL but is not a valid one ({e})")))?;
         return match url.query() {

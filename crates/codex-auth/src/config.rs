@@ -420,8 +420,9 @@ impl OAuthConfig {
     /// Checks the configuration.
     ///
     /// Every endpoint (authorization, token, revocation, device-code, discovery) must be an
-    /// absolute `https` URL; plain `http` is accepted only for loopback hosts (`localhost`,
-    /// `127.0.0.0/8`, `::1`), as used by local test servers. The redirect URI must be an
+    /// absolute `https` URL without a user name or password in it; plain `http` is accepted only
+    /// for loopback hosts (`localhost`, `127.0.0.0/8`, `::1`), as used by local test servers.
+    /// The redirect URI must be an
     /// absolute URL; the client id and scope must not be empty.
     ///
     /// # Errors
@@ -474,6 +475,17 @@ fn parse_absolute(setting: &str, env: Option<&str>, value: &str) -> Result<Url> 
 
 fn check_endpoint(setting: &str, env: Option<&str>, value: &str) -> Result<()> {
     let url = parse_absolute(setting, env, value)?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // The message never repeats the URL: it holds a password.
+        return Err(invalid(
+            setting,
+            env,
+            "the URL carries a user name or password (`user:…@host`), which would be sent to the \
+             server and could end up in logs; remove the `user:…@` part (the sign-in needs no \
+             credentials in the URL)"
+                .to_owned(),
+        ));
+    }
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(&url) => Ok(()),

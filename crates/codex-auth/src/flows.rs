@@ -26,6 +26,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex as AsyncMutex, mpsc};
 
 use crate::authorize::AuthorizationRequest;
+use crate::callback::query_has_state;
 use crate::config::{DEFAULT_CALLBACK_PORT, FALLBACK_CALLBACK_PORT, loopback_redirect_uri};
 use crate::error::{AuthError, Result};
 use crate::oauth_client::{DevicePoll, OAuthClient};
@@ -302,41 +303,56 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// How long the flow waits, after a code was exchanged, for the browser to load the success
+/// page before it returns the tokens anyway.
+const SUCCESS_PAGE_GRACE: Duration = Duration::from_secs(10);
+
 struct CallbackState {
     request: AuthorizationRequest,
     client: OAuthClient,
-    code_taken: bool,
+    /// A callback carrying this attempt's state was handled (a code exchanged, or an error
+    /// reported): every later callback is refused and cannot change the flow's result.
+    settled: bool,
     tokens: Option<TokenSet>,
     done: mpsc::Sender<Result<TokenSet>>,
 }
 
+/// Serves the loopback server's paths.
+///
+/// `/auth/callback` is judged in this order: a request without exactly one `state` equal to
+/// this attempt's is refused with `400 State mismatch` and the flow keeps waiting (anything on
+/// the machine can reach the port, but only the browser's redirect knows the state); a second
+/// callback after one was handled is refused and leaves the result alone; otherwise the
+/// callback decides the flow: an error or a missing or malformed code ends it with that
+/// error, a code is exchanged and the browser is sent to `/success`.
 async fn callback(
     request: Request<Incoming>,
-    state: Arc<AsyncMutex<CallbackState>>,
+    shared: Arc<AsyncMutex<CallbackState>>,
     port: u16,
 ) -> Response<Full<Bytes>> {
-    let path = request.uri().path().to_owned();
-    match path.as_str() {
+    match request.uri().path() {
         "/auth/callback" => {
-            let url = format!("http://localhost:{port}{}", request.uri());
-            let mut state = state.lock().await;
-            let code: AuthorizationCode = match state.request.parse_callback(&url) {
+            let query = request.uri().query().unwrap_or_default();
+            let mut state = shared.lock().await;
+            if !query_has_state(query, state.request.state()) {
+                return text(StatusCode::BAD_REQUEST, "State mismatch");
+            }
+            if state.settled {
+                return page(
+                    StatusCode::BAD_REQUEST,
+                    "Sign-in already handled",
+                    "This sign-in already received its callback; close this page.",
+                );
+            }
+            state.settled = true;
+            let code: AuthorizationCode = match state.request.parse_callback(&format!("?{query}")) {
                 Ok(code) => code,
-                Err(AuthError::OAuthStateMismatch) => return text(StatusCode::BAD_REQUEST, "State mismatch"),
                 Err(error) => {
                     let message = escape(&error.to_string());
                     let _ = state.done.try_send(Err(error));
                     return page(StatusCode::BAD_REQUEST, "Sign-in failed", &message);
                 }
             };
-            if state.code_taken {
-                return page(
-                    StatusCode::BAD_REQUEST,
-                    "Sign-in already handled",
-                    "This sign-in already received a code; close this page.",
-                );
-            }
-            state.code_taken = true;
             let exchanged = state
                 .client
                 .exchange_code(&code, state.request.pkce().verifier(), state.request.redirect_uri())
@@ -344,6 +360,16 @@ async fn callback(
             match exchanged {
                 Ok(tokens) => {
                     state.tokens = Some(tokens);
+                    // The browser normally asks for /success next; if it never does, the
+                    // tokens are handed over after a grace period.
+                    let waiting = shared.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(SUCCESS_PAGE_GRACE).await;
+                        let mut state = waiting.lock().await;
+                        if let Some(tokens) = state.tokens.take() {
+                            let _ = state.done.try_send(Ok(tokens));
+                        }
+                    });
                     let mut response = Response::new(Full::new(Bytes::new()));
                     *response.status_mut() = StatusCode::FOUND;
                     let location = format!("http://localhost:{port}/success");
@@ -360,17 +386,14 @@ async fn callback(
             }
         }
         "/success" => {
-            let mut state = state.lock().await;
-            match state.tokens.take() {
-                Some(tokens) => {
-                    let _ = state.done.try_send(Ok(tokens));
-                    page(StatusCode::OK, "Signed in to Codex", "You may now close this page.")
-                }
-                None => page(StatusCode::OK, "Signed in to Codex", "You may now close this page."),
+            let mut state = shared.lock().await;
+            if let Some(tokens) = state.tokens.take() {
+                let _ = state.done.try_send(Ok(tokens));
             }
+            page(StatusCode::OK, "Signed in to Codex", "You may now close this page.")
         }
         "/cancel" => {
-            let _ = state.lock().await.done.try_send(Err(AuthError::LoginCancelled));
+            let _ = shared.lock().await.done.try_send(Err(AuthError::LoginCancelled));
             text(StatusCode::OK, "Login cancelled")
         }
         _ => text(StatusCode::NOT_FOUND, "Not Found"),
@@ -394,32 +417,21 @@ pub async fn loopback(client: &OAuthClient, options: &LoginOptions) -> Result<To
     let state = Arc::new(AsyncMutex::new(CallbackState {
         request,
         client: client.clone(),
-        code_taken: false,
+        settled: false,
         tokens: None,
         done,
     }));
     let deadline = tokio::time::sleep(options.timeout);
     tokio::pin!(deadline);
-    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         tokio::select! {
             result = finished.recv() => {
                 return result.unwrap_or(Err(AuthError::LoginCancelled));
             }
             _ = &mut deadline => return Err(AuthError::LoginTimedOut { after: options.timeout }),
-            _ = async { match grace.as_mut() { Some(sleep) => sleep.await, None => std::future::pending().await } } => {
-                // The code was exchanged but the browser never asked for /success.
-                if let Some(tokens) = state.lock().await.tokens.take() {
-                    return Ok(tokens);
-                }
-                grace = None;
-            }
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let state = state.clone();
-                if grace.is_none() && state.lock().await.tokens.is_some() {
-                    grace = Some(Box::pin(tokio::time::sleep(Duration::from_secs(10))));
-                }
                 tokio::spawn(async move {
                     let service = service_fn(move |request| {
                         let state = state.clone();
@@ -429,5 +441,18 @@ pub async fn loopback(client: &OAuthClient, options: &LoginOptions) -> Result<To
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_callback_server_binds_the_ipv4_loopback_address_only() {
+        let listener = bind(&[0]).await.expect("a free port");
+        let address = listener.local_addr().expect("a local address");
+        assert_eq!(address.ip(), std::net::IpAddr::from([127, 0, 0, 1]));
+        assert_ne!(address.port(), 0);
     }
 }

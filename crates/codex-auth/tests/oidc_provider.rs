@@ -408,6 +408,11 @@ fn query(url: &str) -> BTreeMap<String, String> {
 
 /// Checks what the sign-in produced from this provider's tokens.
 fn check_signed_in(tokens: &TokenSet) {
+    // Under the secret sweep (`cargo xtask sweep`) this provider's tokens are searched for too.
+    use codex_testkit::sweep::{SecretKind, record_secret};
+    record_secret(SecretKind::AccessToken, tokens.access_token().expose_secret());
+    record_secret(SecretKind::RefreshToken, tokens.refresh_token().expose_secret());
+    record_secret(SecretKind::IdToken, tokens.id_token().expose_secret());
     assert_eq!(tokens.email(), Some(format!("{LOGIN}@example.test").as_str()), "email from the ID token");
     // No `https://api.openai.com/auth` claims here, and that is fine.
     assert_eq!(tokens.account_id(), None);
@@ -470,6 +475,9 @@ async fn loopback_sign_in_then_rotating_refreshes() {
         // The provider sends RFC 9207's `iss` with the code (the library does not check it).
         let callback = visit.log.iter().find(|line| line.contains("/auth/callback?")).expect("the callback");
         assert!(callback.contains("&iss="), "{callback}");
+        if let Some(code) = callback.split(['?', '&', ' ']).find_map(|pair| pair.strip_prefix("code=")) {
+            codex_testkit::sweep::record_secret(codex_testkit::sweep::SecretKind::AuthorizationCode, code);
+        }
         check_signed_in(&tokens);
         let (status, me) = userinfo(&peer, tokens.access_token().expose_secret()).await;
         assert_eq!((status, &me["sub"]), (200, &Value::from(LOGIN)), "{me}");
