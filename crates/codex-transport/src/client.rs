@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::auth::{AuthHeaders, Authenticator, Recovery};
-use crate::config::{PROTECTED_HEADERS, ProtectedHeaders, RootCertificates, TransportConfig};
+use crate::config::{ProtectedHeaders, RootCertificates, TransportConfig, is_protected_header};
 use crate::error::{ErrorKind, SdkRequestError, human_wait};
 use crate::hooks::{AuthRefresh, ErrorEvent, Hooks, RequestEnd, RequestStart};
 use crate::ratelimit::RateLimits;
@@ -34,8 +34,8 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// Per-request options.
 #[derive(Debug, Clone, Default)]
 pub struct RequestOptions {
-    /// Extra headers (the protected ones, `Authorization`, `ChatGPT-Account-ID` and
-    /// `Content-Type`, cannot be replaced: see [`ProtectedHeaders`]).
+    /// Extra headers (the protected ones, such as `Authorization` and `ChatGPT-Account-ID`,
+    /// cannot be replaced: see [`crate::PROTECTED_HEADERS`] and [`ProtectedHeaders`]).
     pub extra_headers: Vec<(String, String)>,
     /// Extra query parameters.
     pub extra_query: Vec<(String, String)>,
@@ -494,7 +494,7 @@ impl Transport {
         let mut out = Vec::new();
         for (name, value) in &request.options.extra_headers {
             let lower = name.to_ascii_lowercase();
-            if PROTECTED_HEADERS.contains(&lower.as_str()) {
+            if is_protected_header(&lower) {
                 match self.inner.config.protected_headers {
                     ProtectedHeaders::Warn => {
                         tracing::warn!(header = %lower, "extra_headers cannot replace a header the client owns; it was dropped");

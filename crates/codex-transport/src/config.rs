@@ -17,8 +17,8 @@ pub enum RootCertificates {
     WebPkiAndNative,
 }
 
-/// What happens to an `extra_headers` entry that would replace a header the client owns
-/// (`Authorization`, `ChatGPT-Account-ID`, `Content-Type`).
+/// What happens to an `extra_headers` entry that would replace a header the client owns (one
+/// of [`PROTECTED_HEADERS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProtectedHeaders {
     /// Drop it and log a warning.
@@ -28,8 +28,35 @@ pub enum ProtectedHeaders {
     Reject,
 }
 
-/// The headers `extra_headers` cannot replace.
-pub const PROTECTED_HEADERS: &[&str] = &["authorization", "chatgpt-account-id", "content-type"];
+/// The headers `extra_headers` cannot replace (lowercase): the credentials (`authorization`,
+/// `chatgpt-account-id`), the headers the client sets on every request as the Codex CLI does
+/// (`content-type`, `accept`, `user-agent`, `originator`, `session_id`, `x-client-request-id`),
+/// and the ones that frame the HTTP message (`host`, `content-length`, `transfer-encoding`,
+/// `connection`), which a second value would corrupt.
+pub const PROTECTED_HEADERS: &[&str] = &[
+    "authorization",
+    "chatgpt-account-id",
+    "content-type",
+    "accept",
+    "user-agent",
+    "originator",
+    "session_id",
+    "x-client-request-id",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+];
+
+/// Whether `name` (any case) is one of the [`PROTECTED_HEADERS`].
+///
+/// ```
+/// assert!(codex_transport::is_protected_header("Authorization"));
+/// assert!(!codex_transport::is_protected_header("x-custom"));
+/// ```
+pub fn is_protected_header(name: &str) -> bool {
+    PROTECTED_HEADERS.iter().any(|protected| protected.eq_ignore_ascii_case(name.trim()))
+}
 
 /// Everything the transport needs to know.
 #[derive(Debug, Clone)]

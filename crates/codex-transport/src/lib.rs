@@ -73,6 +73,7 @@ pub use client::{
 };
 pub use config::{
     PROTECTED_HEADERS, ProtectedHeaders, RootCertificates, TransportConfig, default_user_agent,
+    is_protected_header,
 };
 pub use error::{ErrorDetails, ErrorKind, SdkRequestError};
 pub use hooks::{AuthRefresh, ErrorEvent, Hooks, RequestEnd, RequestStart};

@@ -67,7 +67,8 @@ fn window(headers: &HeaderMap, family: &str, now: u64) -> Option<RateLimitWindow
     Some(RateLimitWindow {
         used_percent,
         window_minutes,
-        reset_at: reset_at_header.or_else(|| reset_after_header.map(|after| now + after)),
+        // A huge `reset-after-seconds` from the server saturates instead of overflowing.
+        reset_at: reset_at_header.or_else(|| reset_after_header.map(|after| now.saturating_add(after))),
         reset_after_seconds: reset_after_header.or_else(|| reset_at_header.map(|at| at.saturating_sub(now))),
     })
 }

@@ -11,7 +11,8 @@ use codex_auth::{
 use codex_compat::StorageLocation;
 use codex_schema::{Profile, RequestPolicy, StoreBehavior, ValidationMode};
 use codex_transport::{
-    Authenticator, Hooks, RateLimits, RequestOptions, RetryPolicy, StaticBearer, Transport, TransportConfig,
+    Authenticator, Hooks, ProtectedHeaders, RateLimits, RequestOptions, RetryPolicy, StaticBearer, Transport,
+    TransportConfig, is_protected_header, validate_base_url,
 };
 
 use crate::error::{Error, Result};
@@ -180,6 +181,9 @@ impl ClientBuilder {
 
     setter! {
         /// Options applied to every request (extra headers, query, body, timeout, retries).
+        /// Its `extra_headers` may not name a header the client sets itself (`Authorization`,
+        /// `ChatGPT-Account-ID`, `originator`, …; see [`codex_transport::PROTECTED_HEADERS`]):
+        /// [`ClientBuilder::build`] refuses them.
         default_options: RequestOptions
     }
 
@@ -214,7 +218,28 @@ impl ClientBuilder {
     }
 
     /// Builds the async client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the base URL is unusable (not a URL; a user name or password in
+    /// it; plain `http` to a host other than loopback), when `default_options.extra_headers`
+    /// names a header the client sets itself (see [`codex_transport::PROTECTED_HEADERS`]), or
+    /// when the transport cannot be built; the OAuth configuration's own error when it is
+    /// invalid (an endpoint that is not `https`, except on loopback, or that carries a user
+    /// name or password); a token store error when the default store cannot be opened.
     pub fn build(self) -> Result<AsyncOAuthCodexClient> {
+        // Checked first, before anything is opened: the message names the problem and the fix
+        // and never repeats a password.
+        validate_base_url(&self.base_url).map_err(|e| Error::Config(e.to_string()))?;
+        if let Some((name, _)) =
+            self.default_options.extra_headers.iter().find(|(name, _)| is_protected_header(name))
+        {
+            return Err(Error::Config(format!(
+                "default_options.extra_headers sets `{}`, a header the client sets itself (credentials, \
+                 protocol and framing headers cannot be replaced); remove it from extra_headers",
+                name.trim().to_ascii_lowercase()
+            )));
+        }
         let profile = Profile::from_base_url(&self.base_url);
         let mut policy = RequestPolicy::new(profile)
             .validation_mode(self.validation_mode)
@@ -240,6 +265,8 @@ impl ClientBuilder {
             }
         };
         let mut config = TransportConfig::new(self.base_url.clone())
+            // A protected header in a request's own options is refused too, never silently dropped.
+            .protected_headers(ProtectedHeaders::Reject)
             .connect_timeout(self.connect_timeout)
             .request_timeout(self.request_timeout)
             .stream_idle_timeout(self.stream_idle_timeout)

@@ -1,0 +1,105 @@
+//! `extra_headers` never replaces or duplicates a header the client owns: refused before
+//! anything is sent under `ProtectedHeaders::Reject`, dropped (with a warning) under the
+//! default `Warn`, in any letter case.
+
+use std::sync::Arc;
+
+use codex_testkit::FakeCodex;
+use codex_transport::{
+    ErrorKind, Hooks, HttpRequest, PROTECTED_HEADERS, ProtectedHeaders, RequestOptions, StaticBearer,
+    Transport, TransportConfig, is_protected_header,
+};
+use serde_json::json;
+
+fn transport(fake: &FakeCodex, policy: ProtectedHeaders) -> (Transport, String) {
+    let token = fake.registry().mint_access_token();
+    let account = fake.registry().account().account_id;
+    let config = TransportConfig::new(fake.base_url()).protected_headers(policy);
+    let transport =
+        Transport::new(config, Arc::new(StaticBearer::new(token.clone(), Some(account))), Hooks::new())
+            .unwrap();
+    (transport, token)
+}
+
+fn request(extra: Vec<(String, String)>) -> HttpRequest {
+    let body = json!({
+        "model": "gpt-5.2-codex",
+        "instructions": "Be brief.",
+        "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
+        "store": false,
+        "stream": true,
+    });
+    HttpRequest::post_json("responses", body)
+        .session_id("session-1")
+        .options(RequestOptions { extra_headers: extra, ..RequestOptions::default() })
+}
+
+/// A name in an odd letter case, as a user might write it.
+fn odd_case(name: &str) -> String {
+    name.char_indices().map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c }).collect()
+}
+
+#[test]
+fn the_protected_set_covers_credentials_protocol_and_framing_headers() {
+    for name in [
+        "Authorization",
+        "ChatGPT-Account-ID",
+        "Content-Type",
+        "Accept",
+        "User-Agent",
+        "originator",
+        "session_id",
+        "x-client-request-id",
+        "Host",
+        "Content-Length",
+        "Transfer-Encoding",
+        "Connection",
+    ] {
+        assert!(is_protected_header(name), "{name}");
+        assert!(is_protected_header(&name.to_ascii_uppercase()), "{name}");
+    }
+    for name in ["x-custom", "OpenAI-Organization", "if-none-match", "x-codex-turn-state"] {
+        assert!(!is_protected_header(name), "{name} is the caller's to set");
+    }
+}
+
+#[tokio::test]
+async fn under_reject_every_protected_header_is_refused_before_sending() {
+    let fake = FakeCodex::start().await;
+    let (transport, _) = transport(&fake, ProtectedHeaders::Reject);
+    for name in PROTECTED_HEADERS {
+        let extra = vec![("x-fine".to_owned(), "1".to_owned()), (odd_case(name), "forged".to_owned())];
+        let error = transport.send(request(extra)).await.unwrap_err();
+        assert_eq!(error.kind.clone(), ErrorKind::InvalidRequest, "{name}");
+        assert!(!error.retryable, "{name}");
+        assert!(
+            error.user_message.contains(name) && error.user_message.contains("remove it"),
+            "{name}: {}",
+            error.user_message
+        );
+        assert!(!error.user_message.contains("forged"), "the value is not repeated");
+    }
+    assert!(fake.requests().is_empty(), "no refused request reached the server");
+}
+
+#[tokio::test]
+async fn under_warn_protected_headers_are_dropped_and_never_duplicated() {
+    let fake = FakeCodex::start().await;
+    let (transport, token) = transport(&fake, ProtectedHeaders::Warn);
+    let mut extra: Vec<(String, String)> =
+        PROTECTED_HEADERS.iter().map(|name| (odd_case(name), "forged".to_owned())).collect();
+    extra.push(("x-custom".to_owned(), "kept".to_owned()));
+    let _ = transport.stream(request(extra)).await.expect("the request is sent without them");
+
+    let sent = &fake.requests()[0];
+    for name in PROTECTED_HEADERS {
+        let values: Vec<&str> =
+            sent.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect();
+        assert!(!values.contains(&"forged"), "{name} was replaced: {values:?}");
+        assert!(values.len() <= 1, "{name} was sent twice: {values:?}");
+    }
+    assert_eq!(sent.header("authorization"), Some(format!("Bearer {token}").as_str()));
+    assert_eq!(sent.header("originator"), Some("codex_cli_rs"));
+    assert_eq!(sent.header("session_id"), Some("session-1"));
+    assert_eq!(sent.header("x-custom"), Some("kept"));
+}
