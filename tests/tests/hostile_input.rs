@@ -3,7 +3,7 @@
 //! codex-transport.)
 
 use oauth_codex::auth::{AccessToken, AccessTokenClaims, IdToken, IdTokenClaims, OAuthState, parse_callback};
-use oauth_codex::transport::{SdkRequestError, SseDecoder};
+use oauth_codex::transport::{RateLimits, SdkRequestError, SseDecoder};
 use oauth_codex::{BackendEvent, EventMapper, ResponseAccumulator};
 use proptest::prelude::*;
 
@@ -85,5 +85,19 @@ proptest! {
             }
         }
         let _ = decoder.finish();
+    }
+}
+
+/// Found by the `error_body` fuzz target: a huge `reset-after-seconds` overflowed the reset time.
+#[test]
+fn huge_rate_limit_reset_delays_saturate() {
+    for after in ["18446744073709551615", "1e300", "777777777777777777777777777777"] {
+        let mut headers = oauth_codex::transport::HeaderMap::new();
+        headers.insert("x-codex-primary-used-percent", "1".parse().unwrap());
+        headers.insert("x-codex-primary-reset-after-seconds", after.parse().unwrap());
+        let limits = RateLimits::from_headers(&headers).expect("a snapshot");
+        let primary = limits.primary.expect("the primary window");
+        assert_eq!(primary.reset_at, Some(u64::MAX), "{after}");
+        assert_eq!(primary.reset_after_seconds, Some(u64::MAX), "{after}");
     }
 }
