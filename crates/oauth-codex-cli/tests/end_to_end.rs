@@ -38,7 +38,10 @@ impl Env {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
+        let output = self.command(args).output().unwrap();
+        // Under the secret sweep (`cargo xtask sweep`) all the binary printed is searched too.
+        codex_testkit::sweep::capture("cli", &format!("{}{}", text(&output.stdout), text(&output.stderr)));
+        output
     }
 }
 
@@ -61,6 +64,7 @@ fn login_ask_status_models_logout() {
     let mut seen = Vec::new();
     for line in stderr.lines() {
         let line = line.unwrap();
+        codex_testkit::sweep::capture("cli", &line);
         seen.push(line.clone());
         if let Some(code) = line.split_whitespace().find(|w| w.starts_with("FAKE-")) {
             assert!(env.oauth.approve_device(code));

@@ -39,12 +39,23 @@ pub fn env() -> Env {
 impl Env {
     /// A builder for the fakes: no interactive sign-in, fast retries, a temporary local store.
     pub fn builder(&self) -> ClientBuilder {
-        AsyncOAuthCodexClient::builder()
+        let builder = AsyncOAuthCodexClient::builder()
             .base_url(self.codex.base_url())
             .oauth_config(OAuthConfig::for_issuer(self.oauth.issuer()))
             .token_store(self.store.clone())
             .login_mode(LoginMode::Never)
             .backoff_base(Duration::from_millis(1))
-            .compat_storage_dir(self.compat.path())
+            .compat_storage_dir(self.compat.path());
+        if codex_testkit::sweep::active() { builder.hooks(sweep_hooks()) } else { builder }
     }
+}
+
+/// Under the secret sweep: hooks that capture every payload's `Debug` for the sweep to search.
+pub fn sweep_hooks() -> oauth_codex::transport::Hooks {
+    use codex_testkit::sweep::capture_hook;
+    oauth_codex::transport::Hooks::new()
+        .on_request_start(|event| capture_hook("on_request_start", event))
+        .on_request_end(|event| capture_hook("on_request_end", event))
+        .on_auth_refresh(|event| capture_hook("on_auth_refresh", event))
+        .on_error(|event| capture_hook("on_error", event))
 }
