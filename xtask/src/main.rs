@@ -2,7 +2,16 @@
 //!
 //! * `schema` writes the JSON Schemas of the public types to `docs/schema/`;
 //!   `schema --check` fails, with a diff, when the committed files are stale.
-//! * `ci` runs every gate CI runs: fmt, clippy, tests, docs, the schema check, cargo-deny.
+//! * `ci` runs every gate CI runs: fmt, clippy, the tests (under the secret sweep), docs, the
+//!   schema check, the benchmark smoke run, cargo-deny.
+//! * `bench` runs the side-by-side benchmarks and writes `docs/performance.md`'s table and
+//!   chart; `bench --smoke` runs them at tiny sizes, once, asserting nothing (see `bench.rs`).
+//! * `sweep` runs the tests recording every secret the fakes mint, TRACE output, hook payloads
+//!   and panics, then fails on any leak (see `sweep.rs`).
+
+mod bench;
+mod chart;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -18,8 +27,10 @@ fn main() -> ExitCode {
         ["schema"] => schema(false),
         ["schema", "--check"] => schema(true),
         ["ci"] => ci(),
+        ["bench", rest @ ..] => bench::bench(rest),
+        ["sweep", rest @ ..] => sweep::run(rest),
         _ => Err(format!(
-            "unknown task {args:?}\n\nusage:\n  cargo xtask schema [--check]   write (or check) docs/schema/*.json\n  cargo xtask ci                 run every CI gate"
+            "unknown task {args:?}\n\nusage:\n  cargo xtask schema [--check]   write (or check) docs/schema/*.json\n  cargo xtask ci                 run every CI gate\n  cargo xtask bench [--smoke] [--runs N]   the side-by-side benchmarks (docs/performance.md)\n  cargo xtask sweep [ARGS…]      run the tests recording secrets and traces; fail on any leak"
         )),
     };
     match result {
@@ -112,9 +123,10 @@ fn ci() -> Result<(), String> {
     clippy.args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]);
     run("cargo clippy -D warnings", clippy)?;
 
-    let mut test = cargo();
-    test.args(["test", "--workspace", "--all-features"]);
-    run("cargo test --workspace", test)?;
+    // The test suite runs once, recorded by the secret sweep: every test passes and nothing
+    // it logged, printed, panicked with or handed to a hook holds a secret.
+    println!("\n==> cargo xtask sweep (cargo test --workspace --all-features, recorded)");
+    sweep::run(&[])?;
 
     let mut doc = cargo();
     doc.args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings");
@@ -122,6 +134,9 @@ fn ci() -> Result<(), String> {
 
     println!("\n==> cargo xtask schema --check");
     schema(true)?;
+
+    println!("\n==> cargo xtask bench --smoke");
+    bench::bench(&["--smoke"])?;
 
     advisory_db()?;
     let mut deny = cargo();
