@@ -386,8 +386,9 @@ impl OAuthConfig {
         &self.device_redirect_uri
     }
 
-    /// The OpenID Connect discovery document URL, if set. (Discovery itself is not
-    /// implemented yet; the value is only stored and checked.)
+    /// The OpenID Connect discovery document URL, if set.
+    /// [`OAuthClient::discover`](crate::OAuthClient::discover) reads it; the facade's clients
+    /// use the configured endpoints and do not fetch it on their own.
     #[must_use]
     pub fn discovery_url(&self) -> Option<&str> {
         self.discovery_url.as_deref()

@@ -82,7 +82,7 @@ impl SseFrame {
 pub enum SseError {
     /// One event (its data and event type so far plus the line being read, which covers a single
     /// over-long line) grew past the decoder's [`SseDecoder::max_event_size`].
-    #[error("SSE event exceeds the {} limit (raise it with SseDecoder::with_max_event_size)", ByteSize(*limit))]
+    #[error("SSE event exceeds the {} limit (raise it with `max_event_size` on the client builder, or SseDecoder::with_max_event_size)", ByteSize(*limit))]
     EventTooLarge {
         /// The limit in bytes that was exceeded.
         limit: usize,

@@ -385,15 +385,15 @@ fn default_limit_is_16_mib() {
     assert_eq!(SseDecoder::DEFAULT_MAX_EVENT_SIZE, 16 * 1024 * 1024);
     assert_eq!(
         SseError::EventTooLarge { limit: SseDecoder::DEFAULT_MAX_EVENT_SIZE }.to_string(),
-        "SSE event exceeds the 16 MiB limit (raise it with SseDecoder::with_max_event_size)"
+        "SSE event exceeds the 16 MiB limit (raise it with `max_event_size` on the client builder, or SseDecoder::with_max_event_size)"
     );
     assert_eq!(
         SseError::EventTooLarge { limit: 64 * 1024 }.to_string(),
-        "SSE event exceeds the 64 KiB limit (raise it with SseDecoder::with_max_event_size)"
+        "SSE event exceeds the 64 KiB limit (raise it with `max_event_size` on the client builder, or SseDecoder::with_max_event_size)"
     );
     assert_eq!(
         SseError::EventTooLarge { limit: 1000 }.to_string(),
-        "SSE event exceeds the 1000 bytes limit (raise it with SseDecoder::with_max_event_size)"
+        "SSE event exceeds the 1000 bytes limit (raise it with `max_event_size` on the client builder, or SseDecoder::with_max_event_size)"
     );
 }
 

@@ -41,6 +41,7 @@ pub struct ClientBuilder {
     request_timeout: Duration,
     stream_idle_timeout: Duration,
     connect_timeout: Duration,
+    max_event_size: usize,
     extra_ca_pem: Vec<String>,
     hooks: Hooks,
     default_options: RequestOptions,
@@ -76,6 +77,7 @@ impl Default for ClientBuilder {
             request_timeout: Duration::from_secs(120),
             stream_idle_timeout: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(10),
+            max_event_size: codex_transport::SseDecoder::DEFAULT_MAX_EVENT_SIZE,
             extra_ca_pem: Vec::new(),
             hooks: Hooks::new(),
             default_options: RequestOptions::default(),
@@ -175,6 +177,13 @@ impl ClientBuilder {
     }
 
     setter! {
+        /// The largest single stream event accepted, in bytes (default 16 MiB). A larger event
+        /// fails the call with a `decode` error instead of growing memory without bound; raise
+        /// it only for responses whose final events repeat very long outputs.
+        max_event_size: usize
+    }
+
+    setter! {
         /// The four hooks.
         hooks: Hooks
     }
@@ -270,6 +279,7 @@ impl ClientBuilder {
             .connect_timeout(self.connect_timeout)
             .request_timeout(self.request_timeout)
             .stream_idle_timeout(self.stream_idle_timeout)
+            .max_event_size(self.max_event_size)
             .retry(RetryPolicy {
                 max_retries: self.max_retries,
                 base_delay: self.backoff_base,
