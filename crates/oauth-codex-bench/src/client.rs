@@ -74,7 +74,20 @@ fn params(prompt: &str) -> ResponseCreateParams {
     ResponseCreateParams::new(MODEL, prompt.to_owned())
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+/// The runtime of a sequential workload (one request or stream at a time): a current-thread
+/// runtime, as a program doing one thing at a time would use and as the blocking client uses.
+/// A multi-threaded runtime spends most of such a workload's CPU time parking and waking its
+/// idle workers for every small read (see docs/performance.md); set
+/// `OAUTH_CODEX_BENCH_RUNTIME=multi` to measure that instead.
+fn sequential_runtime() -> Result<tokio::runtime::Runtime, String> {
+    if std::env::var("OAUTH_CODEX_BENCH_RUNTIME").is_ok_and(|flavor| flavor == "multi") {
+        return concurrent_runtime();
+    }
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())
+}
+
+/// The runtime of a concurrent workload: two workers, one per core of the reference machine.
+fn concurrent_runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -107,7 +120,7 @@ async fn stream_once(client: &AsyncOAuthCodexClient) -> Result<(u64, u64), Strin
 /// `stream`: one long response end to end (after one warm-up response).
 pub(crate) fn run_stream(target: &Target, warmup: bool) -> Result<Report, String> {
     let compat = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let runtime = runtime()?;
+    let runtime = sequential_runtime()?;
     runtime.block_on(async {
         let client = target.client(compat.path())?;
         if warmup {
@@ -122,7 +135,7 @@ pub(crate) fn run_stream(target: &Target, warmup: bool) -> Result<Report, String
 /// `short`: `n` sequential `responses().create` calls on one client.
 pub(crate) fn run_short(target: &Target, n: u64) -> Result<Report, String> {
     let compat = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let runtime = runtime()?;
+    let runtime = sequential_runtime()?;
     runtime.block_on(async {
         let client = target.client(compat.path())?;
         let once = || async {
@@ -166,7 +179,7 @@ pub(crate) fn run_short_hyper(target: &Target, n: u64) -> Result<Report, String>
     let url = format!("{}/responses", target.base_url);
     let bearer = format!("Bearer {}", target.access_token);
     let user_agent = codex_transport::TransportConfig::new(target.base_url.clone()).user_agent;
-    let runtime = runtime()?;
+    let runtime = sequential_runtime()?;
     runtime.block_on(async {
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let mut counter = 0u64;
@@ -214,7 +227,7 @@ pub(crate) fn run_short_hyper(target: &Target, n: u64) -> Result<Report, String>
 /// waits; when all are open the resident memory is sampled, then all are read to the end.
 pub(crate) fn run_concurrent(target: &Target, n: usize) -> Result<Report, String> {
     let compat = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let runtime = runtime()?;
+    let runtime = concurrent_runtime()?;
     runtime.block_on(async {
         let client = target.client(compat.path())?;
         // Warm-up: a few streams (connection setup code, allocator pools).
