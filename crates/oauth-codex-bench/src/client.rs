@@ -145,19 +145,29 @@ pub(crate) fn run_short(target: &Target, n: u64) -> Result<Report, String> {
             }
             Ok::<(), String>(())
         };
-        for _ in 0..n.div_ceil(20).max(5) {
-            once().await?;
-        }
-        let mut latencies = Vec::with_capacity(n as usize);
-        let section = Section::start();
-        for _ in 0..n {
-            let started = Instant::now();
-            once().await?;
-            latencies.push(started.elapsed());
-        }
-        let report = section.finish("short", "ours", n);
-        Ok(with_latencies(report, &mut latencies))
+        timed_requests("ours", n, once).await
     })
+}
+
+/// The `short` workload's measurement, shared by every implementation: `n / 20` (at least 5)
+/// warm-up requests, then `n` timed ones, each timed alone for the percentiles.
+async fn timed_requests<F, Fut>(implementation: &str, n: u64, mut once: F) -> Result<Report, String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    for _ in 0..n.div_ceil(20).max(5) {
+        once().await?;
+    }
+    let mut latencies = Vec::with_capacity(n as usize);
+    let section = Section::start();
+    for _ in 0..n {
+        let started = Instant::now();
+        once().await?;
+        latencies.push(started.elapsed());
+    }
+    let report = section.finish("short", implementation, n);
+    Ok(with_latencies(report, &mut latencies))
 }
 
 fn with_latencies(report: Report, latencies: &mut [Duration]) -> Report {
@@ -183,7 +193,7 @@ pub(crate) fn run_short_hyper(target: &Target, n: u64) -> Result<Report, String>
     runtime.block_on(async {
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let mut counter = 0u64;
-        let mut once = || {
+        let once = || {
             counter += 1;
             let request = Request::post(url.as_str())
                 .header("user-agent", user_agent.as_str())
@@ -208,18 +218,7 @@ pub(crate) fn run_short_hyper(target: &Target, n: u64) -> Result<Report, String>
                 Ok::<(), String>(())
             }
         };
-        for _ in 0..n.div_ceil(20).max(5) {
-            once().await?;
-        }
-        let mut latencies = Vec::with_capacity(n as usize);
-        let section = Section::start();
-        for _ in 0..n {
-            let started = Instant::now();
-            once().await?;
-            latencies.push(started.elapsed());
-        }
-        let report = section.finish("short", "hyper", n);
-        Ok(with_latencies(report, &mut latencies))
+        timed_requests("hyper", n, once).await
     })
 }
 
