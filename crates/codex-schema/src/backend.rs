@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::items::{ContentPart, Item};
+use crate::raw::RawJson;
 use crate::response::ResponseError;
 use crate::tagged::tagged_enum;
 
@@ -375,27 +376,27 @@ tagged_enum! {
     #[non_exhaustive]
     pub enum BackendEvent {
         /// `response.created`.
-        Created(ResponseEvent) = "response.created",
+        Created(Box<ResponseEvent>) = "response.created",
         /// `response.in_progress`.
-        InProgress(ResponseEvent) = "response.in_progress",
+        InProgress(Box<ResponseEvent>) = "response.in_progress",
         /// `response.queued`.
-        Queued(ResponseEvent) = "response.queued",
+        Queued(Box<ResponseEvent>) = "response.queued",
         /// `response.output_item.added`.
-        OutputItemAdded(OutputItemEvent) = "response.output_item.added",
+        OutputItemAdded(Box<OutputItemEvent>) = "response.output_item.added",
         /// `response.output_item.done` (authoritative items).
-        OutputItemDone(OutputItemEvent) = "response.output_item.done",
+        OutputItemDone(Box<OutputItemEvent>) = "response.output_item.done",
         /// `response.content_part.added`.
-        ContentPartAdded(ContentPartEvent) = "response.content_part.added",
+        ContentPartAdded(Box<ContentPartEvent>) = "response.content_part.added",
         /// `response.content_part.done`.
-        ContentPartDone(ContentPartEvent) = "response.content_part.done",
+        ContentPartDone(Box<ContentPartEvent>) = "response.content_part.done",
         /// `response.output_text.delta`.
         OutputTextDelta(ContentDeltaEvent) = "response.output_text.delta",
         /// `response.output_text.done`.
         OutputTextDone(ContentDoneEvent) = "response.output_text.done",
         /// `response.reasoning_summary_part.added`.
-        ReasoningSummaryPartAdded(SummaryPartEvent) = "response.reasoning_summary_part.added",
+        ReasoningSummaryPartAdded(Box<SummaryPartEvent>) = "response.reasoning_summary_part.added",
         /// `response.reasoning_summary_part.done`.
-        ReasoningSummaryPartDone(SummaryPartEvent) = "response.reasoning_summary_part.done",
+        ReasoningSummaryPartDone(Box<SummaryPartEvent>) = "response.reasoning_summary_part.done",
         /// `response.reasoning_summary_text.delta`.
         ReasoningSummaryTextDelta(SummaryTextDeltaEvent) = "response.reasoning_summary_text.delta",
         /// `response.reasoning_summary_text.done`.
@@ -413,13 +414,13 @@ tagged_enum! {
         /// `response.custom_tool_call_input.done`.
         CustomToolCallInputDone(CustomToolInputDoneEvent) = "response.custom_tool_call_input.done",
         /// `response.completed`.
-        Completed(ResponseEvent) = "response.completed",
+        Completed(Box<ResponseEvent>) = "response.completed",
         /// `response.failed`.
-        Failed(ResponseEvent) = "response.failed",
+        Failed(Box<ResponseEvent>) = "response.failed",
         /// `response.incomplete`.
-        Incomplete(ResponseEvent) = "response.incomplete",
+        Incomplete(Box<ResponseEvent>) = "response.incomplete",
         /// `codex.rate_limits`.
-        RateLimits(RateLimitsEvent) = "codex.rate_limits",
+        RateLimits(Box<RateLimitsEvent>) = "codex.rate_limits",
         /// `keepalive`.
         Keepalive(KeepaliveEvent) = "keepalive",
         /// `error`.
@@ -470,11 +471,48 @@ impl BackendEvent {
     /// assert_eq!(later.type_name(), Some("response.new_thing"));
     /// ```
     pub fn parse(event_name: Option<&str>, data: &str) -> Result<BackendEvent, NotJsonError> {
+        if let Some(event) = Self::from_type_first_str(data) {
+            return Ok(event);
+        }
+        Self::parse_value(event_name, data).map(|(value, _)| Self::from_json(value))
+    }
+
+    /// [`parse`](Self::parse), also keeping the payload as [`RawJson`] (what
+    /// [`EventMapper::map_with_raw_into`](crate::EventMapper::map_with_raw_into) puts in each
+    /// stream event's `raw`).
+    ///
+    /// The raw JSON is `data` itself, not a copy; only when the payload had no `type` and the
+    /// frame had an event name is it rewritten to carry that name as its `type`.
+    ///
+    /// ```
+    /// use codex_schema::BackendEvent;
+    /// let data = r#"{"type":"response.output_text.delta","delta":"Hi","obfuscation":"x1"}"#;
+    /// let (event, raw) = BackendEvent::parse_with_raw(None, data.to_owned()).unwrap();
+    /// assert!(matches!(event, BackendEvent::OutputTextDelta(ref d) if d.delta == "Hi"));
+    /// assert_eq!(raw.as_str(), data);
+    /// let (_, raw) = BackendEvent::parse_with_raw(Some("keepalive"), String::new()).unwrap();
+    /// assert_eq!(raw.as_str(), r#"{"type":"keepalive"}"#);
+    /// ```
+    pub fn parse_with_raw(
+        event_name: Option<&str>,
+        data: String,
+    ) -> Result<(BackendEvent, RawJson), NotJsonError> {
+        if let Some(event) = Self::from_type_first_str(&data) {
+            return Ok((event, RawJson::from_parsed(data)));
+        }
+        let (value, rewritten) = Self::parse_value(event_name, &data)?;
+        let raw = if rewritten { RawJson::from_value(&value) } else { RawJson::from_parsed(data) };
+        Ok((Self::from_json(value), raw))
+    }
+
+    /// The general path: the payload as a [`Value`], with the event name as its `type` when it
+    /// has none (then `true`: the value is not the text as received).
+    fn parse_value(event_name: Option<&str>, data: &str) -> Result<(Value, bool), NotJsonError> {
         let name = event_name.filter(|n| !n.is_empty());
         if data.trim().is_empty() {
             let mut map = Map::new();
             map.insert("type".to_owned(), Value::String(name.unwrap_or_default().to_owned()));
-            return Ok(Self::from_json(Value::Object(map)));
+            return Ok((Value::Object(map), true));
         }
         let mut value: Value =
             serde_json::from_str(data).map_err(|e| NotJsonError { reason: e.to_string() })?;
@@ -485,8 +523,9 @@ impl BackendEvent {
             with_type.insert("type".to_owned(), Value::String(name.to_owned()));
             with_type.append(map);
             *map = with_type;
+            return Ok((value, true));
         }
-        Ok(Self::from_json(value))
+        Ok((value, false))
     }
 
     /// `true` for the events that end a response (`completed`, `failed`, `incomplete`).

@@ -44,6 +44,7 @@ pub mod capabilities;
 pub mod items;
 pub mod objects;
 pub mod policy;
+pub mod raw;
 pub mod request;
 pub mod response;
 pub mod stream;
@@ -62,6 +63,7 @@ pub use policy::{
     ParameterValidationError, PreparedRequest, Profile, RequestPolicy, StoreBehavior, ValidationMode,
     ValidationWarning, WarningCode, prepare_request, shape_for_codex, validate_body,
 };
+pub use raw::RawJson;
 pub use request::{
     FunctionTool, Input, Reasoning, ReasoningEffort, ReasoningSummary, ResponseCreateParams, ResponseFormat,
     Tool, ToolChoice, Truncation, Verbosity,

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::backend::{BackendEvent, BackendResponse, ResponseEvent};
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
+use crate::raw::RawJson;
 use crate::response::{FinishReason, Response, ResponseError, ToolCall, Usage};
 
 /// The version of the stream event schema.
@@ -77,7 +78,7 @@ pub struct StreamEvent {
     pub name: Option<String>,
     /// The complete tool call (`tool_call_done`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_call: Option<ToolCall>,
+    pub tool_call: Option<Box<ToolCall>>,
     /// Token counts (`usage`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
@@ -86,10 +87,10 @@ pub struct StreamEvent {
     pub finish_reason: Option<FinishReason>,
     /// The error (`error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ResponseError>,
+    pub error: Option<Box<ResponseError>>,
     /// The backend event this came from, as JSON (absent when the mapper is told not to keep it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<Value>,
+    pub raw: Option<RawJson>,
 }
 
 impl StreamEvent {
@@ -140,6 +141,22 @@ enum ReasoningKey {
     Text(Option<String>, Option<u64>),
 }
 
+/// The `raw` of the stream events one backend event makes: the payload as received, or the
+/// event serialized once, on first use.
+struct RawSlot<'a> {
+    event: Option<&'a BackendEvent>,
+    raw: Option<RawJson>,
+}
+
+impl RawSlot<'_> {
+    fn get(&mut self) -> Option<RawJson> {
+        if self.raw.is_none() {
+            self.raw = self.event.and_then(RawJson::serialize_from);
+        }
+        self.raw.clone()
+    }
+}
+
 /// Turns backend events into stream events v1, incrementally.
 ///
 /// Guarantees: `response_started` comes first and once; each tool call gets one
@@ -174,6 +191,8 @@ pub struct EventMapper {
     errored: bool,
     calls: Vec<CallState>,
     text_streamed: HashSet<Option<String>>,
+    /// The item of the last text delta: consecutive deltas of one item skip the set.
+    last_text_item: Option<Option<String>>,
     reasoning_streamed: HashSet<Option<String>>,
     last_reasoning: Option<ReasoningKey>,
     items: Vec<Item>,
@@ -196,6 +215,7 @@ impl EventMapper {
             errored: false,
             calls: Vec::new(),
             text_streamed: HashSet::new(),
+            last_text_item: None,
             reasoning_streamed: HashSet::new(),
             last_reasoning: None,
             items: Vec::new(),
@@ -221,8 +241,82 @@ impl EventMapper {
         out
     }
 
-    /// Maps one backend event, appending the v1 events to `out`.
+    /// Maps one backend event, appending the v1 events to `out`. Their `raw` is the event
+    /// serialized (once, however many v1 events it makes); [`map_with_raw_into`](Self::map_with_raw_into)
+    /// takes the payload as received instead.
     pub fn map_into(&mut self, event: &BackendEvent, out: &mut Vec<StreamEvent>) {
+        self.map_event(event, &mut RawSlot { event: Some(event), raw: None }, out);
+    }
+
+    /// Maps one backend event whose payload was kept by
+    /// [`BackendEvent::parse_with_raw`]: the v1 events share `raw` as their `raw`, so nothing is
+    /// re-serialized, and the event's text moves into them rather than being copied (the
+    /// streaming hot path).
+    ///
+    /// ```
+    /// use codex_schema::{BackendEvent, EventMapper, StreamEventType};
+    /// let data = r#"{"type":"response.output_text.delta","item_id":"m1","delta":"Hi"}"#;
+    /// let (event, raw) = BackendEvent::parse_with_raw(None, data.to_owned()).unwrap();
+    /// let mut events = Vec::new();
+    /// EventMapper::new().map_with_raw_into(event, raw, &mut events);
+    /// assert_eq!(events[1].kind, StreamEventType::TextDelta);
+    /// assert_eq!(events[1].raw.as_ref().unwrap().as_str(), data);
+    /// ```
+    pub fn map_with_raw_into(&mut self, event: BackendEvent, raw: RawJson, out: &mut Vec<StreamEvent>) {
+        let source = &mut RawSlot { event: None, raw: Some(raw) };
+        match event {
+            BackendEvent::OutputTextDelta(e) if !self.terminated => {
+                self.ensure_started(source, out);
+                self.text_delta(&e.item_id, e.delta, source, out);
+            }
+            BackendEvent::FunctionCallArgumentsDelta(e) if !self.terminated => {
+                self.ensure_started(source, out);
+                let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
+                self.calls[index].arguments.push_str(&e.delta);
+                self.start_call(index, source, out);
+                self.arguments_delta(index, e.delta, source, out);
+            }
+            event => {
+                source.event = Some(&event);
+                self.map_event(&event, source, out);
+            }
+        }
+    }
+
+    fn text_delta(
+        &mut self,
+        item_id: &Option<String>,
+        delta: String,
+        source: &mut RawSlot<'_>,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        if self.last_text_item.as_ref() != Some(item_id) {
+            self.text_streamed.insert(item_id.clone());
+            self.last_text_item = Some(item_id.clone());
+        }
+        if !delta.is_empty() {
+            let mut ev = self.event(StreamEventType::TextDelta, source);
+            ev.delta = Some(delta);
+            out.push(ev);
+        }
+    }
+
+    fn arguments_delta(
+        &self,
+        index: usize,
+        delta: String,
+        source: &mut RawSlot<'_>,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        let state = &self.calls[index];
+        let mut ev = self.event(StreamEventType::ToolCallArgumentsDelta, source);
+        ev.call_id = state.id();
+        ev.name.clone_from(&state.name);
+        ev.delta = Some(delta);
+        out.push(ev);
+    }
+
+    fn map_event(&mut self, event: &BackendEvent, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         if self.terminated {
             return;
         }
@@ -231,10 +325,10 @@ impl EventMapper {
                 if self.response_id.is_none() && !e.response.id.is_empty() {
                     self.response_id = Some(e.response.id.clone());
                 }
-                self.ensure_started(Some(event), out);
+                self.ensure_started(source, out);
             }
             BackendEvent::OutputItemAdded(e) => {
-                self.ensure_started(Some(event), out);
+                self.ensure_started(source, out);
                 if let Item::FunctionCall(call) = &e.item {
                     let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
                     let state = &mut self.calls[index];
@@ -243,77 +337,67 @@ impl EventMapper {
                     if !call.arguments.is_empty() {
                         state.arguments.clone_from(&call.arguments);
                     }
-                    self.start_call(index, Some(event), out);
+                    self.start_call(index, source, out);
                 }
             }
             BackendEvent::OutputTextDelta(e) => {
-                self.ensure_started(Some(event), out);
-                self.text_streamed.insert(e.item_id.clone());
-                if !e.delta.is_empty() {
-                    let mut ev = self.event(StreamEventType::TextDelta, Some(event));
-                    ev.delta = Some(e.delta.clone());
-                    out.push(ev);
-                }
+                self.ensure_started(source, out);
+                self.text_delta(&e.item_id, e.delta.clone(), source, out);
             }
             BackendEvent::ReasoningSummaryTextDelta(e) => {
-                self.ensure_started(Some(event), out);
+                self.ensure_started(source, out);
                 let key = ReasoningKey::Summary(e.item_id.clone(), e.summary_index);
                 self.reasoning_streamed.insert(e.item_id.clone());
-                self.reasoning_delta(key, &e.delta, Some(event), out);
+                self.reasoning_delta(key, &e.delta, source, out);
             }
             BackendEvent::ReasoningTextDelta(e) => {
-                self.ensure_started(Some(event), out);
+                self.ensure_started(source, out);
                 let key = ReasoningKey::Text(e.item_id.clone(), e.content_index);
                 self.reasoning_streamed.insert(e.item_id.clone());
-                self.reasoning_delta(key, &e.delta, Some(event), out);
+                self.reasoning_delta(key, &e.delta, source, out);
             }
             BackendEvent::FunctionCallArgumentsDelta(e) => {
-                self.ensure_started(Some(event), out);
+                self.ensure_started(source, out);
                 let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
                 self.calls[index].arguments.push_str(&e.delta);
-                self.start_call(index, Some(event), out);
-                let state = &self.calls[index];
-                let mut ev = self.event(StreamEventType::ToolCallArgumentsDelta, Some(event));
-                ev.call_id = state.id();
-                ev.name.clone_from(&state.name);
-                ev.delta = Some(e.delta.clone());
-                out.push(ev);
+                self.start_call(index, source, out);
+                self.arguments_delta(index, e.delta.clone(), source, out);
             }
             BackendEvent::FunctionCallArgumentsDone(e) => {
-                self.ensure_started(Some(event), out);
+                self.ensure_started(source, out);
                 let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
                 let state = &mut self.calls[index];
                 state.arguments.clone_from(&e.arguments);
                 if e.name.is_some() {
                     state.name.clone_from(&e.name);
                 }
-                self.start_call(index, Some(event), out);
+                self.start_call(index, source, out);
             }
             BackendEvent::OutputItemDone(e) => {
-                self.ensure_started(Some(event), out);
+                self.ensure_started(source, out);
                 self.items.push(e.item.clone());
-                self.item_done(&e.item, Some(event), out);
+                self.item_done(&e.item, source, out);
             }
-            BackendEvent::Completed(e) => self.terminal(e, FinishReason::Stop, event, out),
+            BackendEvent::Completed(e) => self.terminal(e, FinishReason::Stop, source, out),
             BackendEvent::Incomplete(e) => {
                 let reason = e.response.incomplete_details.as_ref().and_then(|d| d.reason.as_deref());
                 let finish = match reason {
                     Some("content_filter") => FinishReason::ContentFilter,
                     _ => FinishReason::Length,
                 };
-                self.terminal(e, finish, event, out);
+                self.terminal(e, finish, source, out);
             }
-            BackendEvent::Failed(e) => self.terminal(e, FinishReason::Error, event, out),
+            BackendEvent::Failed(e) => self.terminal(e, FinishReason::Error, source, out),
             BackendEvent::Error(e) => {
-                self.ensure_started(Some(event), out);
+                self.ensure_started(source, out);
                 self.errored = true;
-                let mut ev = self.event(StreamEventType::Error, Some(event));
-                ev.error = Some(ResponseError {
+                let mut ev = self.event(StreamEventType::Error, source);
+                ev.error = Some(Box::new(ResponseError {
                     code: e.code.clone(),
                     message: e.message.clone(),
                     param: e.param.clone(),
                     ..ResponseError::default()
-                });
+                }));
                 out.push(ev);
             }
             _ => {}
@@ -331,7 +415,7 @@ impl EventMapper {
             return Err(StreamClosedEarly);
         }
         let mut out = Vec::new();
-        self.flush_calls(None, &mut out);
+        self.flush_calls(&mut RawSlot { event: None, raw: None }, &mut out);
         let mut ev = StreamEvent::new(StreamEventType::ResponseCompleted);
         ev.response_id.clone_from(&self.response_id);
         ev.finish_reason = Some(FinishReason::Error);
@@ -340,16 +424,16 @@ impl EventMapper {
         Ok(out)
     }
 
-    fn event(&self, kind: StreamEventType, source: Option<&BackendEvent>) -> StreamEvent {
+    fn event(&self, kind: StreamEventType, source: &mut RawSlot<'_>) -> StreamEvent {
         let mut ev = StreamEvent::new(kind);
         ev.response_id.clone_from(&self.response_id);
-        if let (true, Some(source)) = (self.keep_raw, source) {
-            ev.raw = Some(serde_json::to_value(source).expect("backend events serialize"));
+        if self.keep_raw {
+            ev.raw = source.get();
         }
         ev
     }
 
-    fn ensure_started(&mut self, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+    fn ensure_started(&mut self, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         if !self.started {
             self.started = true;
             out.push(self.event(StreamEventType::ResponseStarted, source));
@@ -379,7 +463,7 @@ impl EventMapper {
         self.calls.len() - 1
     }
 
-    fn start_call(&mut self, index: usize, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+    fn start_call(&mut self, index: usize, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         if self.calls[index].started {
             return;
         }
@@ -391,7 +475,7 @@ impl EventMapper {
         out.push(ev);
     }
 
-    fn finish_call(&mut self, index: usize, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+    fn finish_call(&mut self, index: usize, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         self.start_call(index, source, out);
         if self.calls[index].done {
             return;
@@ -407,11 +491,11 @@ impl EventMapper {
         let mut ev = self.event(StreamEventType::ToolCallDone, source);
         ev.call_id = Some(call.call_id.clone());
         ev.name = Some(call.name.clone());
-        ev.tool_call = Some(call);
+        ev.tool_call = Some(Box::new(call));
         out.push(ev);
     }
 
-    fn flush_calls(&mut self, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+    fn flush_calls(&mut self, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         for index in 0..self.calls.len() {
             self.finish_call(index, source, out);
         }
@@ -421,7 +505,7 @@ impl EventMapper {
         &mut self,
         key: ReasoningKey,
         delta: &str,
-        source: Option<&BackendEvent>,
+        source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
         if delta.is_empty() {
@@ -437,7 +521,7 @@ impl EventMapper {
         out.push(ev);
     }
 
-    fn item_done(&mut self, item: &Item, source: Option<&BackendEvent>, out: &mut Vec<StreamEvent>) {
+    fn item_done(&mut self, item: &Item, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         match item {
             Item::Message(message) if message.role == Role::Assistant => {
                 let streamed = self.text_streamed.contains(&None) || self.text_streamed.contains(&message.id);
@@ -481,10 +565,9 @@ impl EventMapper {
         &mut self,
         e: &ResponseEvent,
         finish: FinishReason,
-        event: &BackendEvent,
+        source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
-        let source = Some(event);
         if self.response_id.is_none() && !e.response.id.is_empty() {
             self.response_id = Some(e.response.id.clone());
         }
@@ -503,7 +586,7 @@ impl EventMapper {
                 ..ResponseError::default()
             });
             let mut ev = self.event(StreamEventType::Error, source);
-            ev.error = Some(error);
+            ev.error = Some(Box::new(error));
             out.push(ev);
         }
         if let Some(usage) = e.response.usage.as_ref().and_then(Usage::from_backend) {
@@ -519,12 +602,18 @@ impl EventMapper {
         let mut ev = StreamEvent::new(StreamEventType::ResponseCompleted);
         ev.response_id.clone_from(&self.response_id);
         ev.finish_reason = Some(finish);
-        let mut final_event = serde_json::to_value(event).expect("backend events serialize");
-        let items = serde_json::to_value(&self.items).expect("items serialize");
-        if let Some(response) = final_event.get_mut("response").and_then(Value::as_object_mut) {
-            response.insert("output".to_owned(), items);
-        }
-        ev.raw = Some(final_event);
+        ev.raw = if self.items == e.response.output {
+            source.get()
+        } else {
+            // The stream's `output_item.done` items are authoritative: the final raw response
+            // carries them in place of the `output` the terminal event repeated.
+            let mut final_event = source.get().and_then(|raw| raw.to_value().ok()).unwrap_or(Value::Null);
+            let items = serde_json::to_value(&self.items).unwrap_or_default();
+            if let Some(response) = final_event.get_mut("response").and_then(Value::as_object_mut) {
+                response.insert("output".to_owned(), items);
+            }
+            Some(RawJson::from_value(&final_event))
+        };
         out.push(ev);
         self.terminated = true;
     }
@@ -559,22 +648,23 @@ impl ResponseAccumulator {
             }
             StreamEventType::ToolCallDone => {
                 if let Some(call) = &event.tool_call {
-                    response.tool_calls.push(call.clone());
+                    response.tool_calls.push(ToolCall::clone(call));
                 }
             }
             StreamEventType::Usage => response.usage = event.usage.or(response.usage),
             StreamEventType::Error => {
-                if event.error.is_some() {
-                    response.error.clone_from(&event.error);
+                if let Some(error) = &event.error {
+                    response.error = Some(ResponseError::clone(error));
                 }
             }
             StreamEventType::ResponseCompleted => {
                 response.finish_reason = event.finish_reason;
-                let backend = event
+                let final_response = event
                     .raw
                     .as_ref()
-                    .and_then(|raw| raw.get("response"))
-                    .and_then(|r| BackendResponse::deserialize(r).ok());
+                    .and_then(|raw| raw.to_value().ok())
+                    .and_then(|mut raw| raw.get_mut("response").map(Value::take));
+                let backend = final_response.as_ref().and_then(|r| BackendResponse::deserialize(r).ok());
                 if let Some(backend) = backend {
                     self.has_final = true;
                     if response.id.is_empty() {
@@ -587,7 +677,7 @@ impl ResponseAccumulator {
                         response.error = backend.error;
                     }
                     response.output = backend.output;
-                    response.raw = event.raw.as_ref().and_then(|raw| raw.get("response")).cloned();
+                    response.raw = final_response;
                 }
             }
             StreamEventType::ResponseStarted

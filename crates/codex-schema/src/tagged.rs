@@ -33,6 +33,67 @@ pub(crate) fn restore_tag(tag: String, map: Map<String, Value>) -> Value {
     Value::Object(out)
 }
 
+/// A string read borrowed from the input when it has no escapes (a map key or the tag).
+pub(crate) struct StrSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrSeed {
+    type Value = std::borrow::Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrSeed {
+    type Value = std::borrow::Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v))
+    }
+}
+
+/// The rest of an object whose leading `type` has been read. A repeated `type` key is an
+/// error: the general path (where the last one wins) decides such an object.
+pub(crate) struct SkipType<A>(pub(crate) A);
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for SkipType<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        use serde::de::{Error, IntoDeserializer};
+        match self.0.next_key_seed(StrSeed)? {
+            None => Ok(None),
+            Some(key) if key == "type" => Err(A::Error::custom("`type` appears twice")),
+            Some(std::borrow::Cow::Borrowed(key)) => {
+                seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(key)).map(Some)
+            }
+            Some(std::borrow::Cow::Owned(key)) => seed.deserialize(key.into_deserializer()).map(Some),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.next_value_seed(seed)
+    }
+}
+
 /// Generates a `type`-tagged enum with typed known variants and one unknown variant.
 ///
 /// The caller implements, on the enum, `fn from_unknown(tag: Option<String>, raw: Value) -> Self`,
@@ -93,6 +154,49 @@ macro_rules! tagged_enum {
                 }
                 let ::serde_json::Value::Object(map) = object else { unreachable!("built as an object above") };
                 Self::from_unknown(Some(tag.clone()), $crate::tagged::restore_tag(tag, map))
+            }
+
+            /// Decodes JSON text; fails only when the text is not JSON.
+            ///
+            /// Same result as parsing a [`Value`](::serde_json::Value) and calling
+            /// [`from_json`](Self::from_json), without building the `Value` when the object
+            /// starts with a string `type` of a known variant whose payload fits (the shape the
+            /// backend sends): one pass over the text.
+            pub fn from_json_str(text: &str) -> Result<Self, ::serde_json::Error> {
+                if let Some(value) = Self::from_type_first_str(text) {
+                    return Ok(value);
+                }
+                ::serde_json::from_str::<::serde_json::Value>(text).map(Self::from_json)
+            }
+
+            /// The fast path of [`from_json_str`](Self::from_json_str); `None` hands the text
+            /// to the general path.
+            fn from_type_first_str(text: &str) -> Option<Self> {
+                struct TypeFirst;
+                impl<'de> ::serde::de::Visitor<'de> for TypeFirst {
+                    type Value = Option<$name>;
+
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str("an object")
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                        match map.next_key_seed($crate::tagged::StrSeed)? {
+                            Some(key) if key == "type" => {}
+                            _ => return Ok(None),
+                        }
+                        let tag = map.next_value_seed($crate::tagged::StrSeed)?;
+                        let rest = ::serde::de::value::MapAccessDeserializer::new($crate::tagged::SkipType(map));
+                        Ok(match &*tag {
+                            $( $tag => Some($name::$variant(<$ty as ::serde::Deserialize>::deserialize(rest)?)), )+
+                            _ => None,
+                        })
+                    }
+                }
+                let mut deserializer = ::serde_json::Deserializer::from_str(text);
+                let value = ::serde::Deserializer::deserialize_map(&mut deserializer, TypeFirst).ok()??;
+                deserializer.end().ok()?;
+                Some(value)
             }
 
             /// The wire `type` of this value (`None` for an unknown value without one).

@@ -2,9 +2,9 @@
 //! unchanged, including unknown item types and unknown fields.
 
 use codex_schema::{
-    ContentPart, FinishReason, FunctionCall, FunctionCallOutput, FunctionOutput, InputImage, InputText, Item,
-    Message, MessageContent, OutputText, ReasoningItem, Refusal, Response, ResponseError, Role, ToolCall,
-    Usage,
+    BackendEvent, ContentPart, FinishReason, FunctionCall, FunctionCallOutput, FunctionOutput, InputImage,
+    InputText, Item, Message, MessageContent, OutputText, ReasoningItem, Refusal, Response, ResponseError,
+    Role, ToolCall, Usage,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -181,6 +181,81 @@ prop_compose! {
     }
 }
 
+/// A value for one field of a backend event: mostly of the type the field has, sometimes not.
+fn event_field(key: &'static str) -> BoxedStrategy<Value> {
+    let fitting: BoxedStrategy<Value> = match key {
+        "output_index" | "content_index" | "summary_index" | "sequence_number" => {
+            any::<u32>().prop_map(Value::from).boxed()
+        }
+        "item" => item().prop_map(|item| serde_json::to_value(item).unwrap()).boxed(),
+        "part" => content_part().prop_map(|part| serde_json::to_value(part).unwrap()).boxed(),
+        "response" => (text(), vec(item(), 0..3), extra())
+            .prop_map(|(id, output, extra)| {
+                let mut map = Map::new();
+                map.insert("id".to_owned(), Value::String(id));
+                map.insert("output".to_owned(), serde_json::to_value(output).unwrap());
+                map.extend(extra);
+                Value::Object(map)
+            })
+            .boxed(),
+        _ => text().prop_map(Value::String).boxed(),
+    };
+    prop_oneof![8 => fitting, 1 => json_value()].boxed()
+}
+
+const EVENT_FIELDS: &[&str] = &[
+    "item_id",
+    "output_index",
+    "content_index",
+    "summary_index",
+    "delta",
+    "text",
+    "arguments",
+    "call_id",
+    "name",
+    "input",
+    "part",
+    "item",
+    "response",
+    "code",
+    "message",
+    "param",
+    "sequence_number",
+];
+
+/// The text of a backend event payload: a known or unknown `type` (usually first, sometimes
+/// later, repeated or missing), fields of that event's vocabulary and unmodelled ones.
+fn event_text() -> impl Strategy<Value = String> {
+    let tag = prop_oneof![
+        6 => proptest::sample::select(BackendEvent::KNOWN_TYPES).prop_map(str::to_owned),
+        1 => "zz_[a-z_.]{1,10}",
+    ];
+    let fields = proptest::sample::subsequence(EVENT_FIELDS, 0..6).prop_flat_map(|keys| {
+        keys.into_iter().map(|key| event_field(key).prop_map(move |value| (key, value))).collect::<Vec<_>>()
+    });
+    (tag, fields, extra(), 0..8usize, any::<bool>()).prop_map(|(tag, fields, extra, place, spaced)| {
+        let mut members: Vec<(String, Value)> =
+            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).chain(extra).collect();
+        match place {
+            0..=4 => members.insert(0, ("type".to_owned(), Value::String(tag))),
+            5 => members.push(("type".to_owned(), Value::String(tag))),
+            6 => {
+                members.insert(0, ("type".to_owned(), Value::String(tag.clone())));
+                members.push(("type".to_owned(), Value::String("zz_other".to_owned())));
+            }
+            _ => {}
+        }
+        let body: Vec<String> = members
+            .iter()
+            .map(|(k, v)| {
+                let (k, v) = (serde_json::to_string(k).unwrap(), serde_json::to_string(v).unwrap());
+                if spaced { format!(" {k} : {v} ") } else { format!("{k}:{v}") }
+            })
+            .collect();
+        format!("{{{}}}", body.join(","))
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -198,6 +273,18 @@ proptest! {
         let item: Item = serde_json::from_str(&text).unwrap();
         prop_assert!(matches!(item, Item::Unknown(_)));
         prop_assert_eq!(serde_json::to_string(&item).unwrap(), text);
+    }
+
+    /// The one-pass text decoder and the general path through a `Value` agree on every
+    /// payload, including the ones the fast path hands over (type not first, repeated, misfit).
+    #[test]
+    fn backend_event_text_decodes_as_its_value_does(text in event_text()) {
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let general = BackendEvent::from_json(value.clone());
+        prop_assert_eq!(&BackendEvent::parse(None, &text).unwrap(), &general, "{}", text);
+        let (event, raw) = BackendEvent::parse_with_raw(None, text.clone()).unwrap();
+        prop_assert_eq!(&event, &general, "{}", text);
+        prop_assert_eq!(raw.as_str(), text.as_str());
     }
 
     #[test]

@@ -225,8 +225,48 @@ fn raw_backend_event_is_kept_by_default() {
     let data = r#"{"type":"response.output_text.delta","item_id":"m","delta":"x","sequence_number":3}"#;
     let events = mapper.map(&BackendEvent::parse(None, data).unwrap());
     let delta = events.iter().find(|e| e.kind == StreamEventType::TextDelta).unwrap();
-    assert_eq!(delta.raw.as_ref().unwrap(), &serde_json::from_str::<serde_json::Value>(data).unwrap());
+    assert_eq!(
+        delta.raw.as_ref().unwrap().to_value().unwrap(),
+        serde_json::from_str::<serde_json::Value>(data).unwrap()
+    );
     let _ = ResponseAccumulator::new();
+}
+
+#[test]
+fn raw_given_with_the_event_is_the_payload_as_received_shared_by_its_events() {
+    let mut mapper = EventMapper::new();
+    // Unknown fields, odd spacing and key order survive: `raw` is the text itself.
+    let data = r#"{ "type" : "response.output_text.delta", "delta":"x", "item_id":"m", "obfuscation":"q"}"#;
+    let (event, raw) = BackendEvent::parse_with_raw(None, data.to_owned()).unwrap();
+    let mut events = Vec::new();
+    mapper.map_with_raw_into(event, raw, &mut events);
+    assert_eq!(events.len(), 2, "response_started, then the delta");
+    for event in &events {
+        assert_eq!(event.raw.as_ref().unwrap().as_str(), data);
+    }
+    // A payload without `type` gets the SSE event name, in the raw JSON too.
+    let (event, raw) =
+        BackendEvent::parse_with_raw(Some("response.output_text.delta"), r#"{"delta":"y"}"#.to_owned())
+            .unwrap();
+    assert!(matches!(event, BackendEvent::OutputTextDelta(ref d) if d.delta == "y"));
+    assert_eq!(
+        raw.to_value().unwrap(),
+        serde_json::json!({"type": "response.output_text.delta", "delta": "y"})
+    );
+    // Without keep_raw, only `response_completed` carries it.
+    let mut lean = EventMapper::new().keep_raw(false);
+    let mut events = Vec::new();
+    for data in [
+        r#"{"type":"response.created","response":{"id":"r"}}"#,
+        r#"{"type":"response.output_text.delta","delta":"z"}"#,
+        r#"{"type":"response.completed","response":{"id":"r","usage":{"input_tokens":1,"output_tokens":1}}}"#,
+    ] {
+        let (event, raw) = BackendEvent::parse_with_raw(None, data.to_owned()).unwrap();
+        lean.map_with_raw_into(event, raw, &mut events);
+    }
+    let kept: Vec<_> = events.iter().filter(|e| e.raw.is_some()).map(|e| e.kind).collect();
+    assert_eq!(kept, [StreamEventType::ResponseCompleted]);
+    assert_eq!(Response::from_events(&events).id, "r");
 }
 
 /// The example in docs/stream_event_schema_v1.md is real output.

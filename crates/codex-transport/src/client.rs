@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_core::Stream;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{HeaderMap, Method, Request, Response};
 use hyper_rustls::HttpsConnector;
@@ -401,21 +401,45 @@ impl Transport {
             let id = Some(stream_request_id);
             let mut decoder = SseDecoder::new().with_max_event_size(max_event_size);
             let mut frames = Vec::new();
+            // One timer for the whole stream, checked a few times per idle timeout: arming a
+            // timer (or reading the clock) for every chunk costs more than decoding a small
+            // event. The timeout fires at most a quarter of `idle` late, never early.
+            let tick = (idle / 4).max(Duration::from_millis(1));
+            let mut quiet_since = tokio::time::Instant::now();
+            let mut data_seen = false;
+            let silence = tokio::time::sleep(tick);
+            tokio::pin!(silence);
             loop {
-                match tokio::time::timeout(idle, body.frame()).await {
-                    Err(_) => {
+                let next = std::future::poll_fn(|cx| {
+                    if let Poll::Ready(frame) = Pin::new(&mut body).poll_frame(cx) {
+                        return Poll::Ready(Some(frame));
+                    }
+                    silence.as_mut().poll(cx).map(|()| None)
+                })
+                .await;
+                match next {
+                    None => {
+                        let now = tokio::time::Instant::now();
+                        if std::mem::take(&mut data_seen) {
+                            quiet_since = now;
+                        }
+                        if now.duration_since(quiet_since) < idle {
+                            silence.as_mut().reset(now + tick);
+                            continue;
+                        }
                         yield Err(SdkRequestError::timeout("waiting for the next stream event", idle).with_request_id(id.clone()));
                         return;
                     }
-                    Ok(None) => {
+                    Some(None) => {
                         decoder.finish();
                         return;
                     }
-                    Ok(Some(Err(error))) => {
+                    Some(Some(Err(error))) => {
                         yield Err(SdkRequestError::stream_closed_early(format!("the connection broke: {error}")).with_request_id(id.clone()));
                         return;
                     }
-                    Ok(Some(Ok(frame))) => {
+                    Some(Some(Ok(frame))) => {
+                        data_seen = true;
                         let Ok(data) = frame.into_data() else { continue };
                         if let Err(error) = decoder.feed(&data, &mut frames) {
                             for frame in frames.drain(..) {

@@ -367,6 +367,33 @@ async fn a_stall_past_the_idle_timeout_is_a_timeout() {
 }
 
 #[tokio::test]
+async fn the_idle_timeout_never_fires_before_the_silence_is_that_long() {
+    let fake = FakeCodex::builder().require_auth(false).start().await;
+    // Events every 100 ms, then silence: the stream is well past the timeout when it stalls.
+    let faults = Faults {
+        pace: Some(Duration::from_millis(100)),
+        stall: Some((5, Duration::from_secs(3600))),
+        ..Faults::default()
+    };
+    fake.enqueue(Reply::stream_with(Script::new("r").text("one two three four five").completed(), faults));
+    let idle = Duration::from_millis(300);
+    let transport = transport_for(&fake, |c| c.stream_idle_timeout(idle), Hooks::new());
+    let mut stream = transport.stream(HttpRequest::post_json("responses", body())).await.unwrap();
+    let mut last_frame = std::time::Instant::now();
+    let error = loop {
+        match stream.next().await.expect("the stream ends with an error") {
+            Ok(_) => last_frame = std::time::Instant::now(),
+            Err(error) => break error,
+        }
+    };
+    let silence = last_frame.elapsed();
+    assert_eq!(error.kind.clone(), ErrorKind::Timeout);
+    // The timer is checked every quarter of the timeout: it may fire up to that much late,
+    // never early.
+    assert!(silence >= idle, "timed out after {silence:?} of silence, before the {idle:?} timeout");
+}
+
+#[tokio::test]
 async fn a_slow_but_steady_stream_is_never_cut() {
     let fake = FakeCodex::builder().require_auth(false).start().await;
     let events = Script::new("r").text("one two three four five six").completed();

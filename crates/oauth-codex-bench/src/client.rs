@@ -180,34 +180,61 @@ fn with_latencies(report: Report, latencies: &mut [Duration]) -> Report {
     report.with("p50_ms", at(0.5)).with("p99_ms", at(0.99)).with("us_per_request", mean * 1e6)
 }
 
+/// What a bare hyper client sends: the SDK's body and headers for one request, prepared once.
+struct BareRequest {
+    url: String,
+    body: Bytes,
+    bearer: String,
+    user_agent: String,
+    account_id: String,
+    counter: u64,
+}
+
+impl BareRequest {
+    fn new(target: &Target, prompt: &str) -> Result<Self, String> {
+        let prepared =
+            prepare_request(&params(prompt), &RequestPolicy::default()).map_err(|e| e.to_string())?;
+        Ok(BareRequest {
+            url: format!("{}/responses", target.base_url),
+            body: Bytes::from(serde_json::to_vec(&prepared.body).map_err(|e| e.to_string())?),
+            bearer: format!("Bearer {}", target.access_token),
+            user_agent: codex_transport::TransportConfig::new(target.base_url.clone()).user_agent,
+            account_id: target.account_id.clone(),
+            counter: 0,
+        })
+    }
+
+    fn next(&mut self) -> Result<Request<Full<Bytes>>, String> {
+        self.counter += 1;
+        Request::post(self.url.as_str())
+            .header("user-agent", self.user_agent.as_str())
+            .header("originator", "codex_cli_rs")
+            .header("accept", "text/event-stream")
+            .header("x-client-request-id", format!("00000000-0000-4000-8000-{:012}", self.counter))
+            .header("content-type", "application/json")
+            .header("authorization", self.bearer.as_str())
+            .header("chatgpt-account-id", self.account_id.as_str())
+            .body(Full::new(self.body.clone()))
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn bare_client() -> Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
 /// `short` with `impl = hyper`: a bare hyper client sends the same request (body and headers
 /// as the SDK sends them) on a pooled connection and reads the whole SSE body. The limit.
 pub(crate) fn run_short_hyper(target: &Target, n: u64) -> Result<Report, String> {
-    let prepared =
-        prepare_request(&params("Say hi."), &RequestPolicy::default()).map_err(|e| e.to_string())?;
-    let body = Bytes::from(serde_json::to_vec(&prepared.body).map_err(|e| e.to_string())?);
-    let url = format!("{}/responses", target.base_url);
-    let bearer = format!("Bearer {}", target.access_token);
-    let user_agent = codex_transport::TransportConfig::new(target.base_url.clone()).user_agent;
+    let mut bare = BareRequest::new(target, "Say hi.")?;
     let runtime = sequential_runtime()?;
     runtime.block_on(async {
-        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-        let mut counter = 0u64;
+        let client = bare_client();
         let once = || {
-            counter += 1;
-            let request = Request::post(url.as_str())
-                .header("user-agent", user_agent.as_str())
-                .header("originator", "codex_cli_rs")
-                .header("accept", "text/event-stream")
-                .header("x-client-request-id", format!("00000000-0000-4000-8000-{counter:012}"))
-                .header("content-type", "application/json")
-                .header("authorization", bearer.as_str())
-                .header("chatgpt-account-id", target.account_id.as_str())
-                .body(Full::new(body.clone()));
+            let request = bare.next();
             let client = client.clone();
             async move {
-                let request = request.map_err(|e| e.to_string())?;
-                let response = client.request(request).await.map_err(|e| e.to_string())?;
+                let response = client.request(request?).await.map_err(|e| e.to_string())?;
                 if !response.status().is_success() {
                     return Err(format!("status {}", response.status()));
                 }
@@ -219,6 +246,48 @@ pub(crate) fn run_short_hyper(target: &Target, n: u64) -> Result<Report, String>
             }
         };
         timed_requests("hyper", n, once).await
+    })
+}
+
+/// `stream` with `impl = hyper`: a bare hyper client sends the same request and reads the body
+/// frame by frame as it arrives, decoding nothing: the floor for reading these bytes over
+/// loopback HTTP with this runtime.
+pub(crate) fn run_stream_hyper(target: &Target, warmup: bool) -> Result<Report, String> {
+    let mut bare = BareRequest::new(target, "Write a long answer.")?;
+    let runtime = sequential_runtime()?;
+    runtime.block_on(async {
+        let client = bare_client();
+        let mut once = async || {
+            let response = client.request(bare.next()?).await.map_err(|e| e.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("status {}", response.status()));
+            }
+            let mut body = response.into_body();
+            const COMPLETED: &[u8] = b"event: response.completed";
+            let (mut bytes, mut frames, mut completed) = (0u64, 0u64, false);
+            // The end of the previous frame, so a marker split between two frames is found.
+            let mut seam = Vec::with_capacity(2 * COMPLETED.len());
+            while let Some(frame) = body.frame().await {
+                let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() else { continue };
+                bytes += data.len() as u64;
+                frames += 1;
+                seam.extend_from_slice(&data[..data.len().min(COMPLETED.len())]);
+                completed |= memchr::memmem::find(&seam, COMPLETED).is_some()
+                    || memchr::memmem::find(&data, COMPLETED).is_some();
+                seam.clear();
+                seam.extend_from_slice(&data[data.len().saturating_sub(COMPLETED.len())..]);
+            }
+            if !completed {
+                return Err("the body has no response.completed".to_owned());
+            }
+            Ok::<(u64, u64), String>((bytes, frames))
+        };
+        if warmup {
+            once().await?;
+        }
+        let section = Section::start();
+        let (bytes, frames) = once().await?;
+        Ok(section.finish("stream", "hyper", frames).with("body_bytes", bytes))
     })
 }
 

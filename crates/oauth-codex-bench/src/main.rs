@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! oauth-codex-bench sse --impl ours|eventsource|limit [--mb 50] [--chunk 16384]
-//! oauth-codex-bench stream  FAKE [--no-warmup]            # ours: one long response
+//! oauth-codex-bench stream  FAKE [--impl ours|hyper] [--no-warmup]   # one long response
 //! oauth-codex-bench short   FAKE [--impl ours|hyper] [--n 2000]
 //! oauth-codex-bench concurrent FAKE [--n 1000]
 //! oauth-codex-bench cold-start FAKE --cli PATH [--n 20]
@@ -24,7 +24,7 @@ use client::Target;
 
 const USAGE: &str = "usage:
   oauth-codex-bench sse --impl ours|eventsource|limit [--mb 50] [--chunk 16384]
-  oauth-codex-bench stream FAKE [--no-warmup]
+  oauth-codex-bench stream FAKE [--impl ours|hyper] [--no-warmup]
   oauth-codex-bench short FAKE [--impl ours|hyper] [--n 2000]
   oauth-codex-bench concurrent FAKE [--n 1000]
   oauth-codex-bench cold-start FAKE --cli PATH [--n 20]
@@ -88,7 +88,12 @@ fn run(args: &[String]) -> Result<String, String> {
             options.number("chunk", 16 * 1024)? as usize,
         )?,
         "stream" => {
-            client::run_stream(&options.target()?, !options.flags.iter().any(|f| f == "--no-warmup"))?
+            let warmup = !options.flags.iter().any(|f| f == "--no-warmup");
+            match options.values.get("impl").map_or("ours", String::as_str) {
+                "ours" => client::run_stream(&options.target()?, warmup)?,
+                "hyper" => client::run_stream_hyper(&options.target()?, warmup)?,
+                other => return Err(format!("unknown implementation {other:?} (ours, hyper)")),
+            }
         }
         "short" => match options.values.get("impl").map_or("ours", String::as_str) {
             "ours" => client::run_short(&options.target()?, options.number("n", 2000)?)?,

@@ -1,8 +1,8 @@
 //! Workload `sse`: decode a recorded-shape SSE stream (text and tool-argument deltas) fed in
 //! fixed-size chunks, in process.
 //!
-//! * `ours`: the facade's path: `SseDecoder` → `BackendEvent::parse` → `EventMapper` (stream
-//!   events v1, `raw` kept).
+//! * `ours`: the facade's path: `SseDecoder` → `BackendEvent::parse_with_raw` → `EventMapper`
+//!   (stream events v1, each keeping its backend event in `raw`).
 //! * `eventsource`: `eventsource-stream` + `serde_json` to `Value`, what async-openai does.
 //! * `limit`: a minimal `memchr` line splitter and a typed, borrowing serde parse: the
 //!   practical floor for reading these bytes.
@@ -125,6 +125,7 @@ pub(crate) fn corpus(target_bytes: usize) -> Vec<u8> {
 }
 
 /// Ours: decoder, typed backend events, mapper to stream events v1. Returns SSE events read.
+#[inline(never)]
 pub(crate) fn run_ours(bytes: &[u8], chunk: usize) -> Result<u64, String> {
     let mut decoder = SseDecoder::new();
     let mut frames: Vec<SseFrame> = Vec::new();
@@ -136,9 +137,9 @@ pub(crate) fn run_ours(bytes: &[u8], chunk: usize) -> Result<u64, String> {
         decoder.feed(piece, &mut frames).map_err(|e| e.to_string())?;
         for frame in frames.drain(..) {
             count += 1;
-            let event =
-                BackendEvent::parse(frame.event.as_deref(), &frame.data).map_err(|e| e.to_string())?;
-            mapper.map_into(&event, &mut mapped);
+            let (event, raw) = BackendEvent::parse_with_raw(frame.event.as_deref(), frame.data)
+                .map_err(|e| e.to_string())?;
+            mapper.map_with_raw_into(event, raw, &mut mapped);
             v1 += mapped.len() as u64;
             mapped.clear();
             if mapper.is_terminated() {
@@ -151,6 +152,7 @@ pub(crate) fn run_ours(bytes: &[u8], chunk: usize) -> Result<u64, String> {
 }
 
 /// `eventsource-stream` + `serde_json::Value`. Returns SSE events read.
+#[inline(never)]
 pub(crate) fn run_eventsource(bytes: &Bytes, chunk: usize) -> Result<u64, String> {
     use eventsource_stream::Eventsource;
     let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
@@ -185,6 +187,7 @@ struct LimitEvent<'a> {
 
 /// The practical limit: split lines with `memchr`, parse each `data:` payload into a borrowing
 /// typed struct. Returns SSE events read.
+#[inline(never)]
 pub(crate) fn run_limit(bytes: &[u8], chunk: usize) -> Result<u64, String> {
     let mut carry: Vec<u8> = Vec::new();
     let mut data: Vec<u8> = Vec::new();

@@ -11,6 +11,7 @@ use codex_schema::{
 use codex_transport::{EventStream, HttpRequest, SdkRequestError};
 use futures_core::Stream;
 use futures_util::StreamExt;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::client::AsyncOAuthCodexClient;
@@ -89,13 +90,14 @@ async fn record_turn(
     if completed.finish_reason == Some(codex_schema::FinishReason::Error) {
         return;
     }
-    let Some(response) = completed.raw.as_ref().and_then(|raw| raw.get("response")) else { return };
+    let Some(mut raw) = completed.raw.as_ref().and_then(|raw| raw.to_value().ok()) else { return };
+    let Some(response) = raw.get_mut("response").map(Value::take) else { return };
     let Some(id) = response.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_owned)
     else {
         return;
     };
     let output: Vec<Item> =
-        response.get("output").and_then(|o| serde_json::from_value(o.clone()).ok()).unwrap_or_default();
+        response.get("output").and_then(|o| Vec::<Item>::deserialize(o).ok()).unwrap_or_default();
     let outcome = client
         .with_compat(move |store| store.conversations().record(&id, previous.as_deref(), &input, &output))
         .await;
@@ -230,14 +232,14 @@ impl Responses<'_> {
                         return;
                     }
                 };
-                let event = match BackendEvent::parse(frame.event.as_deref(), &frame.data) {
-                    Ok(event) => event,
+                let (event, raw) = match BackendEvent::parse_with_raw(frame.event.as_deref(), frame.data) {
+                    Ok(parsed) => parsed,
                     Err(error) => {
                         tracing::warn!(%error, "skipped an SSE event that is not JSON");
                         continue;
                     }
                 };
-                mapper.map_into(&event, &mut events);
+                mapper.map_with_raw_into(event, raw, &mut events);
                 for event in events.drain(..) {
                     if let (Some((previous, input)), StreamEventType::ResponseCompleted) = (&record, event.kind) {
                         record_turn(&client, previous.clone(), input.clone(), &event).await;
