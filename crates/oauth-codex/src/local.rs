@@ -3,6 +3,8 @@
 //! has none of them, and by the server on other profiles.
 
 use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use codex_compat::{
     CompatStore, FileSource, InputTokenCount, ListParams, SearchParams, StorageLocation,
@@ -25,11 +27,184 @@ use crate::remote;
 pub(crate) struct LocalStore {
     location: StorageLocation,
     store: Mutex<Option<CompatStore>>,
+    pub(crate) recorder: std::sync::Arc<Recorder>,
+    /// The recorder's sequence number of this client's last turn.
+    last_turn: std::sync::atomic::AtomicU64,
 }
 
 impl LocalStore {
     pub(crate) fn new(location: StorageLocation) -> Self {
-        LocalStore { location, store: Mutex::new(None) }
+        LocalStore {
+            location,
+            store: Mutex::new(None),
+            recorder: Recorder::shared(),
+            last_turn: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Hands a completed turn to the recorder.
+    pub(crate) fn record(&self, store: CompatStore, turn: Turn) {
+        let seq = self.recorder.submit(store, turn);
+        self.last_turn.fetch_max(seq, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for LocalStore {
+    /// A client's answers are on disk once it is gone: a later process may continue them.
+    fn drop(&mut self) {
+        self.recorder.wait_blocking(*self.last_turn.get_mut());
+    }
+}
+
+/// A completed turn to store for `previous_response_id`.
+pub(crate) struct Turn {
+    /// The `previous_response_id` the request continued.
+    pub(crate) previous: Option<String>,
+    /// The request's own input items (before expansion).
+    pub(crate) input: Vec<Item>,
+    /// The terminal backend event (`response_completed.raw`): id and output items.
+    pub(crate) completed: codex_schema::RawJson,
+}
+
+/// Writes completed turns on one thread, in order, so a response reaches the caller without
+/// waiting for the disk (a write is a SQLite transaction, about as long as a whole short
+/// request over loopback). One recorder serves every client of the process.
+///
+/// Nothing is lost by not waiting: a request that continues a turn waits until every turn
+/// handed over before it, by any client of the process, is written ([`Recorder::written`]),
+/// and dropping a client waits for its own turns. (Another process sees a turn once it is
+/// written, a fraction of a millisecond after the answer.)
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    queue: Mutex<Option<(mpsc::Sender<(u64, CompatStore, Turn)>, JoinHandle<()>)>>,
+    submitted: std::sync::atomic::AtomicU64,
+    written: std::sync::Arc<Written>,
+}
+
+/// How far the writer got: watched by async waiters, and by a condition variable for drops.
+#[derive(Debug)]
+struct Written {
+    watch: tokio::sync::watch::Sender<u64>,
+    done: Mutex<u64>,
+    changed: std::sync::Condvar,
+}
+
+impl Written {
+    fn mark(&self, seq: u64) {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        *done = (*done).max(seq);
+        self.changed.notify_all();
+        drop(done);
+        self.watch.send_modify(|written| *written = (*written).max(seq));
+    }
+}
+
+impl Recorder {
+    /// The process's recorder, started again after every client was dropped.
+    fn shared() -> std::sync::Arc<Recorder> {
+        static SHARED: Mutex<std::sync::Weak<Recorder>> = Mutex::new(std::sync::Weak::new());
+        let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(recorder) = shared.upgrade() {
+            return recorder;
+        }
+        let recorder = std::sync::Arc::new(Recorder::new());
+        *shared = std::sync::Arc::downgrade(&recorder);
+        recorder
+    }
+
+    fn new() -> Self {
+        Recorder {
+            queue: Mutex::new(None),
+            submitted: std::sync::atomic::AtomicU64::new(0),
+            written: std::sync::Arc::new(Written {
+                watch: tokio::sync::watch::channel(0).0,
+                done: Mutex::new(0),
+                changed: std::sync::Condvar::new(),
+            }),
+        }
+    }
+
+    /// Queues a turn and returns its sequence number; the writer thread starts with the first.
+    fn submit(&self, store: CompatStore, turn: Turn) -> u64 {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let seq = self.submitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if queue.is_none() {
+            let (tx, rx) = mpsc::channel::<(u64, CompatStore, Turn)>();
+            let written = self.written.clone();
+            let spawned =
+                std::thread::Builder::new().name("oauth-codex-recorder".to_owned()).spawn(move || {
+                    for (seq, store, turn) in rx {
+                        // A panic in one write must not stop the others, nor leave a continuing
+                        // request waiting for a turn that will never be marked written.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            write_turn(&store, turn)
+                        }));
+                        written.mark(seq);
+                    }
+                });
+            match spawned {
+                Ok(handle) => *queue = Some((tx, handle)),
+                Err(error) => {
+                    tracing::warn!(%error, "could not start the thread that records responses for previous_response_id");
+                    self.written.mark(seq);
+                    return seq;
+                }
+            }
+        }
+        if let Some((tx, _)) = queue.as_ref()
+            && tx.send((seq, store, turn)).is_err()
+        {
+            self.written.mark(seq);
+        }
+        seq
+    }
+
+    /// Waits until every turn submitted so far is written (or failed to be).
+    pub(crate) async fn written(&self) {
+        let target = self.submitted.load(std::sync::atomic::Ordering::SeqCst);
+        let mut written = self.written.watch.subscribe();
+        let _ = written.wait_for(|done| *done >= target).await;
+    }
+
+    /// Blocks until the turn numbered `seq` (and every one before it) is written.
+    fn wait_blocking(&self, seq: u64) {
+        let done = self.written.done.lock().unwrap_or_else(|p| p.into_inner());
+        drop(self.written.changed.wait_while(done, |done| *done < seq));
+    }
+}
+
+impl Drop for Recorder {
+    /// Waits for the queued writes: they are answers a later process may continue.
+    fn drop(&mut self) {
+        let queue = self.queue.get_mut().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((tx, handle)) = queue {
+            drop(tx);
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Stores one turn. A failure is logged, not returned: the answer itself was delivered.
+fn write_turn(store: &CompatStore, turn: Turn) {
+    #[derive(serde::Deserialize)]
+    struct Terminal {
+        response: Final,
+    }
+    #[derive(serde::Deserialize)]
+    struct Final {
+        #[serde(default)]
+        id: String,
+        #[serde(default)]
+        output: Vec<Item>,
+    }
+    let Ok(Terminal { response }) = turn.completed.parse::<Terminal>() else { return };
+    if response.id.is_empty() {
+        return;
+    }
+    let outcome =
+        store.conversations().record(&response.id, turn.previous.as_deref(), &turn.input, &response.output);
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "could not record the response for previous_response_id");
     }
 }
 
@@ -103,6 +278,8 @@ impl AsyncOAuthCodexClient {
         let new_items = params.input.clone().into_items();
         let previous = params.previous_response_id.take();
         if let Some(previous) = previous.clone() {
+            // The turn being continued may still be on its way to the disk.
+            self.inner.local.recorder.written().await;
             let items = new_items.clone();
             let lookup = previous.clone();
             let expanded =

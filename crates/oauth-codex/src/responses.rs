@@ -11,11 +11,11 @@ use codex_schema::{
 use codex_transport::{EventStream, HttpRequest, SdkRequestError};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::client::AsyncOAuthCodexClient;
 use crate::error::{Error, Result};
+use crate::local::Turn;
 
 /// The `responses` resource.
 #[derive(Debug, Clone, Copy)]
@@ -79,8 +79,8 @@ impl Stream for ResponseStream {
     }
 }
 
-/// Stores a completed turn so a later `previous_response_id` can continue it. A failure is
-/// logged, not returned: the answer itself is good.
+/// Hands a completed turn to the client's recorder, so a later `previous_response_id` can
+/// continue it; the write happens on the recorder's thread.
 async fn record_turn(
     client: &AsyncOAuthCodexClient,
     previous: Option<String>,
@@ -90,19 +90,10 @@ async fn record_turn(
     if completed.finish_reason == Some(codex_schema::FinishReason::Error) {
         return;
     }
-    let Some(mut raw) = completed.raw.as_ref().and_then(|raw| raw.to_value().ok()) else { return };
-    let Some(response) = raw.get_mut("response").map(Value::take) else { return };
-    let Some(id) = response.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_owned)
-    else {
-        return;
-    };
-    let output: Vec<Item> =
-        response.get("output").and_then(|o| Vec::<Item>::deserialize(o).ok()).unwrap_or_default();
-    let outcome = client
-        .with_compat(move |store| store.conversations().record(&id, previous.as_deref(), &input, &output))
-        .await;
-    if let Err(error) = outcome {
-        tracing::warn!(%error, "could not record the response for previous_response_id");
+    let Some(raw) = completed.raw.clone() else { return };
+    match client.compat().await {
+        Ok(store) => client.inner.local.record(store, Turn { previous, input, completed: raw }),
+        Err(error) => tracing::warn!(%error, "could not record the response for previous_response_id"),
     }
 }
 

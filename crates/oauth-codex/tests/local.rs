@@ -125,6 +125,53 @@ fn previous_response_id_is_replayed_locally_on_both_clients() {
     );
 }
 
+/// A turn whose answer is long (2 MB, in one delta): writing it takes the recorder a while,
+/// long enough for the next call to start before it is on disk unless something waits for it.
+fn long_turn(env: &common::Env, id: &str, previous: Option<&str>) -> ResponseCreateParams {
+    let text = "All_work_and_no_play.".repeat(2 * 1024 * 1024 / 21);
+    env.codex.enqueue(Reply::stream(Script::new(id).text(&text).completed()));
+    let params = ResponseCreateParams::new("gpt-5.2-codex", format!("Turn {id}."));
+    match previous {
+        Some(previous) => params.previous_response_id(previous),
+        None => params,
+    }
+}
+
+/// Turns are written by a background recorder: the answer does not wait for the disk, but a
+/// request continuing a turn waits for it, whichever client of the process recorded it.
+#[test]
+fn continuing_a_turn_waits_until_it_is_written() {
+    let env = env();
+    let async_client = env.builder().build().unwrap();
+    let blocking = OAuthCodexClient::from_builder(env.builder()).unwrap();
+    for round in 0..3 {
+        let (a, b) = (format!("resp_a{round}"), format!("resp_b{round}"));
+        env.rt.block_on(async_client.responses().create(long_turn(&env, &a, None))).unwrap();
+        let second = blocking.responses().create(long_turn(&env, &b, Some(&a))).unwrap();
+        assert_eq!(second.previous_response_id.as_deref(), Some(a.as_str()));
+        let body = env.codex.requests().last().unwrap().json.clone().unwrap();
+        assert_eq!(body["input"].as_array().unwrap().len(), 3, "the turn's input and output, then its own");
+    }
+}
+
+#[test]
+fn a_dropped_client_has_written_its_turns() {
+    let env = env();
+    // What another process would see: a reader of the same store.
+    let reader =
+        codex_compat::CompatStore::open(codex_compat::StorageLocation::dir(env.compat.path())).unwrap();
+    // Another client stays alive: the process's recorder keeps running after each drop.
+    let _other = env.builder().build().unwrap();
+    for round in 0..3 {
+        let client = env.builder().build().unwrap();
+        let id = format!("resp_kept{round}");
+        env.rt.block_on(client.responses().create(long_turn(&env, &id, None))).unwrap();
+        drop(client);
+        let history = reader.conversations().expand(&id, &[]).unwrap();
+        assert_eq!(history.len(), 2, "the turn's input and output");
+    }
+}
+
 #[test]
 fn input_tokens_are_counted_locally() {
     let env = env();
