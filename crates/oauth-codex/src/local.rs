@@ -76,10 +76,13 @@ pub(crate) struct Turn {
 /// written, a fraction of a millisecond after the answer.)
 #[derive(Debug)]
 pub(crate) struct Recorder {
-    queue: Mutex<Option<(mpsc::Sender<(u64, CompatStore, Turn)>, JoinHandle<()>)>>,
+    queue: Mutex<Option<(mpsc::Sender<Job>, JoinHandle<()>)>>,
     submitted: std::sync::atomic::AtomicU64,
     written: std::sync::Arc<Written>,
 }
+
+/// A turn to write: its sequence number, the store, the turn.
+type Job = (u64, CompatStore, Turn);
 
 /// How far the writer got: watched by async waiters, and by a condition variable for drops.
 #[derive(Debug)]
@@ -129,7 +132,7 @@ impl Recorder {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         let seq = self.submitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         if queue.is_none() {
-            let (tx, rx) = mpsc::channel::<(u64, CompatStore, Turn)>();
+            let (tx, rx) = mpsc::channel::<Job>();
             let written = self.written.clone();
             let spawned =
                 std::thread::Builder::new().name("oauth-codex-recorder".to_owned()).spawn(move || {
