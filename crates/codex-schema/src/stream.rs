@@ -276,6 +276,12 @@ impl EventMapper {
                 self.start_call(index, source, out);
                 self.arguments_delta(index, e.delta, source, out);
             }
+            // The item (a whole answer, possibly long) is kept without a copy.
+            BackendEvent::OutputItemDone(e) if !self.terminated => {
+                self.ensure_started(source, out);
+                self.item_done(&e.item, source, out);
+                self.items.push(e.item);
+            }
             event => {
                 source.event = Some(&event);
                 self.map_event(&event, source, out);
