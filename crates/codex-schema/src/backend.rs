@@ -50,7 +50,7 @@ pub struct BackendResponse {
     pub usage: Option<Value>,
     /// The output items (the Codex backend repeats them here; the stream's
     /// `output_item.done` events are authoritative).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "item_text::many")]
     pub output: Vec<Item>,
     /// The response this one continues.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +58,27 @@ pub struct BackendResponse {
     /// Fields this crate does not model, kept as they came.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The items of the wire events, read through [`Item::from_json_str`] (one pass over the text
+/// for the usual shape, no intermediate `Value`) rather than `Item`'s general `Deserialize`.
+/// The wire events are JSON: these read from JSON text and from `serde_json::Value`.
+mod item_text {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer};
+    use serde_json::value::RawValue;
+
+    use crate::items::Item;
+
+    pub(super) fn one<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Item, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        Item::from_json_str(raw.get()).map_err(D::Error::custom)
+    }
+
+    pub(super) fn many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Item>, D::Error> {
+        let raws = Vec::<Box<RawValue>>::deserialize(deserializer)?;
+        raws.iter().map(|raw| Item::from_json_str(raw.get()).map_err(D::Error::custom)).collect()
+    }
 }
 
 macro_rules! event_struct {
@@ -94,6 +115,7 @@ pub struct OutputItemEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_index: Option<u64>,
     /// The item (on `.done`, complete and authoritative).
+    #[serde(deserialize_with = "item_text::one")]
     pub item: Item,
     /// The event's position in the stream, when the server numbers them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
