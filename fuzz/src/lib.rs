@@ -92,17 +92,46 @@ pub fn sse_decoder(data: &[u8]) {
 pub fn backend_event(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut mapper = EventMapper::new();
+    // The streaming hot path, fed the same frames: payloads kept as text, events moved.
+    let mut raw_mapper = EventMapper::new();
     let mut accumulator = ResponseAccumulator::new();
     for line in text.split('\n') {
         let (name, payload) = match line.split_once('\t') {
             Some((name, payload)) => (Some(name), payload),
             None => (None, line),
         };
-        let Ok(event) = BackendEvent::parse(name, payload) else { continue };
+        let Ok(event) = BackendEvent::parse(name, payload) else {
+            assert!(
+                BackendEvent::parse_with_raw(name, payload.to_owned()).is_err(),
+                "parse_with_raw accepts {payload:?}"
+            );
+            continue;
+        };
         let _ = event.type_name();
+        let (same, raw) = BackendEvent::parse_with_raw(name, payload.to_owned())
+            .expect("parse_with_raw refuses what parse accepts");
+        assert_eq!(same, event, "parse and parse_with_raw disagree on {payload:?}");
+        raw.to_value().expect("a kept payload reads back as a JSON value");
         let was_terminated = mapper.is_terminated();
         let events = mapper.map(&event);
+        let mut raw_events = Vec::new();
+        raw_mapper.map_with_raw_into(same, raw, &mut raw_events);
         assert!(!was_terminated || events.is_empty(), "events were emitted after response_completed");
+        let without_raw = |events: &[codex_schema::StreamEvent]| -> Vec<codex_schema::StreamEvent> {
+            events
+                .iter()
+                .cloned()
+                .map(|mut e| {
+                    e.raw = None;
+                    e
+                })
+                .collect()
+        };
+        assert_eq!(
+            without_raw(&events),
+            without_raw(&raw_events),
+            "the two mapping paths disagree on {payload:?}"
+        );
         for event in &events {
             let json = serde_json::to_string(event).expect("a stream event serializes");
             assert!(json.contains("\"v1\""), "a stream event without schema_version v1: {json}");
