@@ -438,10 +438,16 @@ impl Runner<'_> {
         ours.extend(fake.login());
         let mut python = fake.login();
         python.extend(strings(&["--n", &deltas, "--delta-bytes", "64"]));
+        let mut hyper = strings(&["stream", "--impl", "hyper"]);
+        hyper.extend(fake.login());
         self.pair(
             results,
             "stream",
-            vec![("ours", Ok(self.ours(&ours))), ("python", self.python_cmd("stream.py", &python))],
+            vec![
+                ("ours", Ok(self.ours(&ours))),
+                ("python", self.python_cmd("stream.py", &python)),
+                ("hyper", Ok(self.ours(&hyper))),
+            ],
         );
         drop(fake);
         // Peak memory against response length: the same stream at 1/100 and at full length,
@@ -628,6 +634,9 @@ pub(crate) enum Target {
     AtMost(f64),
     /// Our figure must equal this.
     Equals(f64),
+    /// No target: a reference figure that explains another row (such as the floor a target
+    /// is measured against).
+    Context,
 }
 
 /// One line of the table.
@@ -656,6 +665,7 @@ impl Row {
             Target::RatioAtMost(t) => self.ratio.map(|r| t / r),
             Target::Below(t) | Target::AtMost(t) => self.ours.map(|o| t / o.median),
             Target::Equals(t) => self.ours.map(|o| if o.median == t { 1.0 } else { 0.5 }),
+            Target::Context => None,
         }
     }
 
@@ -666,6 +676,7 @@ impl Row {
             Target::Below(t) => self.ours.map(|o| o.median < t),
             Target::AtMost(t) => self.ours.map(|o| o.median <= t),
             Target::Equals(t) => self.ours.map(|o| o.median == t),
+            Target::Context => None,
         }
     }
 
@@ -676,6 +687,7 @@ impl Row {
             Target::Below(t) => format!("< {} {}", number(t), self.unit),
             Target::AtMost(t) => format!("≤ {} {}", number(t), self.unit),
             Target::Equals(t) => format!("= {}", number(t)),
+            Target::Context => format!("none ({})", self.ratio_text),
         }
     }
 }
@@ -827,6 +839,24 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
         },
         &field("cpu_s"),
     ));
+    out.push(row(
+        results,
+        RowSpec {
+            ratio_text: "ours/floor",
+            comparison_over_ours: false,
+            is_limit: true,
+            ..base(
+                "2 stream 20,000 deltas",
+                "CPU s",
+                "s",
+                "stream",
+                Some("hyper"),
+                "bare hyper reading the body, no decoding (floor)",
+                Target::Context,
+            )
+        },
+        &field("cpu_s"),
+    ));
     let memory_label = if sizes.smoke { "2 peak RSS, long response" } else { "2 peak RSS, 100 MB response" };
     out.push(row(
         results,
@@ -876,6 +906,23 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
                 Some("python"),
                 "Python oauth-codex 0.5.0",
                 Target::RatioAtLeast(200.0),
+            )
+        },
+        &per_item_us,
+    ));
+    out.push(row(
+        results,
+        RowSpec {
+            ours: "hyper",
+            ratio_text: "theirs/limit: the most any client reaches here",
+            ..base(
+                "3 short requests, the limit itself",
+                "µs/request",
+                "µs",
+                "short",
+                Some("python"),
+                "Python oauth-codex 0.5.0",
+                Target::Context,
             )
         },
         &per_item_us,
@@ -986,6 +1033,7 @@ fn render(rows: &[Row], sizes: &Sizes, python_missing: Option<&String>, seconds:
         };
         let ratio = row.ratio.map_or("—".to_owned(), |r| format!("{}×", number(r)));
         let met = match (row.met(), &row.missing) {
+            (None, None) if matches!(row.target, Target::Context) => "—".to_owned(),
             (Some(true), _) => "yes".to_owned(),
             (Some(false), _) => "**no**".to_owned(),
             (None, Some(reason)) => format!("missing ({reason})"),
@@ -1083,6 +1131,22 @@ mod tests {
             table.contains("missing (Python oauth-codex 0.5.0: bench/python/short.py is missing)"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn context_rows_show_a_ratio_but_no_verdict() {
+        let mut results = Results::default();
+        let cpu = |s: f64| serde_json::json!({"cpu_s": s, "wall_s": s, "items": 1});
+        results.put("stream", "ours", Samples { shown: "a".into(), values: Ok(vec![cpu(0.09)]) });
+        results.put("stream", "hyper", Samples { shown: "b".into(), values: Ok(vec![cpu(0.03)]) });
+        let rows = rows(&results, &Sizes::full(3));
+        let floor =
+            rows.iter().find(|r| matches!(r.target, Target::Context) && r.label.starts_with("2 ")).unwrap();
+        assert!((floor.ratio.unwrap() - 3.0).abs() < 1e-9);
+        assert_eq!((floor.met(), floor.headroom()), (None, None));
+        let table = render(&rows, &Sizes::full(3), None, 60);
+        let line = table.lines().find(|l| l.contains("(floor)")).unwrap();
+        assert!(line.contains("| none (ours/floor) | — |"), "{line}");
     }
 
     #[test]

@@ -13,8 +13,10 @@ pub(crate) fn draw(path: &Path, rows: &[Row]) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
+    // Context rows have no target to measure headroom against.
     let bars: Vec<(String, Option<f64>)> = rows
         .iter()
+        .filter(|row| !matches!(row.target, crate::bench::Target::Context))
         .map(|row| {
             (
                 format!("{} ({})", row.label, target_note(row)),
@@ -88,5 +90,6 @@ fn target_note(row: &Row) -> String {
         Target::Below(t) => format!("< {t}"),
         Target::AtMost(t) => format!("≤ {t}"),
         Target::Equals(t) => format!("= {t}"),
+        Target::Context => "no target".to_owned(),
     }
 }
