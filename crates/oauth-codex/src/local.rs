@@ -81,6 +81,9 @@ pub(crate) struct Recorder {
     written: std::sync::Arc<Written>,
 }
 
+/// How long dropping a client waits for its turns to be written.
+const DROP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A turn to write: its sequence number, the store, the turn.
 type Job = (u64, CompatStore, Turn);
 
@@ -169,10 +172,22 @@ impl Recorder {
         let _ = written.wait_for(|done| *done >= target).await;
     }
 
-    /// Blocks until the turn numbered `seq` (and every one before it) is written.
+    /// Blocks until the turn numbered `seq` (and every one before it) is written, for at most
+    /// [`DROP_WAIT`] (a store another process keeps locked must not hang a drop).
     fn wait_blocking(&self, seq: u64) {
         let done = self.written.done.lock().unwrap_or_else(|p| p.into_inner());
-        drop(self.written.changed.wait_while(done, |done| *done < seq));
+        let (done, waited) = self
+            .written
+            .changed
+            .wait_timeout_while(done, DROP_WAIT, |done| *done < seq)
+            .unwrap_or_else(|p| p.into_inner());
+        if waited.timed_out() {
+            tracing::warn!(
+                pending = seq - *done,
+                "responses are still being recorded for previous_response_id after {DROP_WAIT:?}; \
+                 they are lost if the process exits before the store is free"
+            );
+        }
     }
 }
 
