@@ -788,7 +788,7 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
         is_limit: false,
         target,
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(16);
     out.push(row(
         results,
         RowSpec {
