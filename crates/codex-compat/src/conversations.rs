@@ -9,8 +9,10 @@
 //! Responses that continue one another form a conversation, which expires as a whole
 //! [`crate::StoreOptions::conversation_ttl`] after its last recorded response (so a long
 //! conversation never loses its beginning while it is in use). Expired conversations are
-//! purged on open, on every [`Conversations::record`], and by [`Conversations::purge_expired`];
-//! until then [`Conversations::expand`] already treats them as gone.
+//! purged on open, by [`Conversations::record`] (when this handle's last purge is older than
+//! the TTL or a minute, whichever is shorter, or when the record meets an expired one), and by
+//! [`Conversations::purge_expired`]; until then [`Conversations::expand`] and `record` already
+//! treat them as gone.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -41,7 +43,17 @@ fn purge_before(tx: &rusqlite::Transaction<'_>, cutoff_ms: i64) -> TxResult<u64>
     Ok(removed as u64)
 }
 
+/// The longest a handle goes between purges while it records (shorter when the TTL is).
+const PURGE_INTERVAL_MS: i64 = 60_000;
+
 impl Conversations {
+    /// Whether this record should purge first: a purge on every record cost a fifth of it.
+    fn purge_due(&self, now: i64) -> bool {
+        let ttl = i64::try_from(self.inner.options.conversation_ttl.as_millis()).unwrap_or(i64::MAX);
+        let last = self.inner.last_purge_ms.load(std::sync::atomic::Ordering::Relaxed);
+        now.saturating_sub(last) >= PURGE_INTERVAL_MS.min(ttl)
+    }
+
     fn cutoff_ms(&self) -> i64 {
         let ttl = i64::try_from(self.inner.options.conversation_ttl.as_millis()).unwrap_or(i64::MAX);
         now_millis().saturating_sub(ttl)
@@ -77,17 +89,49 @@ impl Conversations {
             .map_err(|e| Error::invalid("output_items", format!("cannot be written as JSON: {e}")))?;
         let cutoff = self.cutoff_ms();
         self.inner.db.write("record a response", |tx| {
-            purge_before(tx, cutoff)?;
-            let existing: Option<(Option<i64>, String, String)> = tx
-                .prepare_cached("SELECT previous_seq, input, output FROM responses WHERE id = ?1")?
-                .query_row([response_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
+            let mut purged = false;
+            if self.purge_due(now_millis()) {
+                purge_before(tx, cutoff)?;
+                purged = true;
+            }
+            // Each lookup also reads its conversation's last activity: an expired conversation
+            // is gone for a record as for `expand`, purged or not.
+            let lookup = |tx: &rusqlite::Transaction<'_>| -> TxResult<_> {
+                let existing: Option<(Option<i64>, String, String, i64)> = tx
+                    .prepare_cached(
+                        "SELECT r.previous_seq, r.input, r.output, c.last_active_ms FROM responses r
+                         JOIN conversations c ON c.id = r.conversation_id WHERE r.id = ?1",
+                    )?
+                    .query_row([response_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .optional()?;
+                let previous: Option<(i64, String, i64)> = match previous_response_id {
+                    Some(previous) => tx
+                        .prepare_cached(
+                            "SELECT r.seq, r.conversation_id, c.last_active_ms FROM responses r
+                             JOIN conversations c ON c.id = r.conversation_id WHERE r.id = ?1",
+                        )?
+                        .query_row([previous], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .optional()?,
+                    None => None,
+                };
+                Ok((existing, previous))
+            };
+            let (mut existing, mut previous) = lookup(tx)?;
+            let stale = existing.as_ref().is_some_and(|e| e.3 < cutoff) || previous.as_ref().is_some_and(|p| p.2 < cutoff);
+            if stale && !purged {
+                purge_before(tx, cutoff)?;
+                purged = true;
+                (existing, previous) = lookup(tx)?;
+            }
+            if purged {
+                self.inner.last_purge_ms.store(now_millis(), std::sync::atomic::Ordering::Relaxed);
+            }
+            let existing = existing.map(|(previous_seq, input, output, _)| (previous_seq, input, output));
             let previous: Option<(i64, String)> = match previous_response_id {
-                Some(previous) => Some(
-                    tx.prepare_cached("SELECT seq, conversation_id FROM responses WHERE id = ?1")?
-                        .query_row([previous], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?
-                        .ok_or_else(|| Error::not_found(ResourceKind::Response, previous))?,
+                Some(id) => Some(
+                    previous
+                        .map(|(seq, conversation, _)| (seq, conversation))
+                        .ok_or_else(|| Error::not_found(ResourceKind::Response, id))?,
                 ),
                 None => None,
             };

@@ -85,6 +85,8 @@ pub(crate) struct Inner {
     pub(crate) db: Db,
     pub(crate) blobs: Blobs,
     pub(crate) options: StoreOptions,
+    /// When this handle last purged expired conversations (Unix ms; 0: never).
+    pub(crate) last_purge_ms: std::sync::atomic::AtomicI64,
 }
 
 /// A local store of files, vector stores and conversations, shared safely by any number of
@@ -126,7 +128,15 @@ impl CompatStore {
         }
         let blobs = Blobs::new(&root)?;
         let db = Db::open(&root.join(DATABASE_FILE))?;
-        let store = CompatStore { inner: Arc::new(Inner { root, db, blobs, options }) };
+        let store = CompatStore {
+            inner: Arc::new(Inner {
+                root,
+                db,
+                blobs,
+                options,
+                last_purge_ms: std::sync::atomic::AtomicI64::new(0),
+            }),
+        };
         store.conversations().purge_expired()?;
         store.collect_garbage()?;
         Ok(store)

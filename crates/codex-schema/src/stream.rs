@@ -665,12 +665,18 @@ impl ResponseAccumulator {
             }
             StreamEventType::ResponseCompleted => {
                 response.finish_reason = event.finish_reason;
-                let final_response = event
+                /// The terminal event's `response`, as text (borrowed from `raw`).
+                #[derive(Deserialize)]
+                struct Terminal<'a> {
+                    #[serde(borrow)]
+                    response: &'a serde_json::value::RawValue,
+                }
+                let final_text = event
                     .raw
                     .as_ref()
-                    .and_then(|raw| raw.to_value().ok())
-                    .and_then(|mut raw| raw.get_mut("response").map(Value::take));
-                let backend = final_response.as_ref().and_then(|r| BackendResponse::deserialize(r).ok());
+                    .and_then(|raw| serde_json::from_str::<Terminal<'_>>(raw.as_str()).ok())
+                    .map(|terminal| terminal.response.get());
+                let backend = final_text.and_then(|text| serde_json::from_str::<BackendResponse>(text).ok());
                 if let Some(backend) = backend {
                     self.has_final = true;
                     if response.id.is_empty() {
@@ -683,7 +689,7 @@ impl ResponseAccumulator {
                         response.error = backend.error;
                     }
                     response.output = backend.output;
-                    response.raw = final_response;
+                    response.raw = final_text.and_then(|text| serde_json::from_str(text).ok());
                 }
             }
             StreamEventType::ResponseStarted

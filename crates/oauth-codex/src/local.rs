@@ -206,14 +206,7 @@ impl Drop for Recorder {
 fn write_turn(store: &CompatStore, turn: Turn) {
     #[derive(serde::Deserialize)]
     struct Terminal {
-        response: Final,
-    }
-    #[derive(serde::Deserialize)]
-    struct Final {
-        #[serde(default)]
-        id: String,
-        #[serde(default)]
-        output: Vec<Item>,
+        response: codex_schema::BackendResponse,
     }
     let Ok(Terminal { response }) = turn.completed.parse::<Terminal>() else { return };
     if response.id.is_empty() {

@@ -177,6 +177,28 @@ fn record_purges_expired_conversations() {
     assert_eq!(c.purge_expired().expect("purge"), 1);
 }
 
+/// Purges run at most once per TTL (or minute) while recording; a conversation that expired
+/// since the last one is still gone for `record`, as for `expand`.
+#[test]
+fn record_never_continues_an_expired_conversation_between_purges() {
+    let options = StoreOptions::default().conversation_ttl(Duration::from_millis(1000));
+    let (_dir, store) = open_store_with(options);
+    let c = store.conversations();
+    c.record("x", None, &[user("x")], &[]).expect("record x (purges)");
+    std::thread::sleep(Duration::from_millis(250));
+    c.record("a", None, &[user("a")], &[]).expect("record a (no purge due)");
+    std::thread::sleep(Duration::from_millis(800));
+    // A purge is due again; a is 800 ms old and stays.
+    c.record("y", None, &[user("y")], &[]).expect("record y (purges x)");
+    std::thread::sleep(Duration::from_millis(300));
+    // a expired 100 ms ago; the last purge was 300 ms ago, so none is due.
+    assert_eq!(not_found(c.expand("a", &[])).0, ResourceKind::Response);
+    let refused = c.record("c", Some("a"), &[user("c")], &[]).unwrap_err();
+    assert!(matches!(refused, codex_compat::Error::NotFound { .. }), "{refused}");
+    // A refused record writes nothing: a is left for the next purge.
+    assert_eq!(c.purge_expired().expect("purge"), 1);
+}
+
 #[test]
 fn store_counts_tokens_of_the_expanded_history() {
     let (_dir, store) = open_store();
