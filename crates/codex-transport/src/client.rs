@@ -424,7 +424,9 @@ impl Transport {
                             quiet_since = now;
                         }
                         if now.duration_since(quiet_since) < idle {
-                            silence.as_mut().reset(now + tick);
+                            // A tick too long to add (an idle timeout near `Duration::MAX`): check daily.
+                            let next_check = now.checked_add(tick).unwrap_or_else(|| now + Duration::from_secs(86_400));
+                            silence.as_mut().reset(next_check);
                             continue;
                         }
                         yield Err(SdkRequestError::timeout("waiting for the next stream event", idle).with_request_id(id.clone()));
