@@ -263,32 +263,22 @@ impl EventMapper {
     /// assert_eq!(events[1].raw.as_ref().unwrap().as_str(), data);
     /// ```
     pub fn map_with_raw_into(&mut self, event: BackendEvent, raw: RawJson, out: &mut Vec<StreamEvent>) {
+        if self.terminated {
+            return;
+        }
         let source = &mut RawSlot { event: None, raw: Some(raw) };
         match event {
-            BackendEvent::OutputTextDelta(e) if !self.terminated => {
-                self.ensure_started(source, out);
-                self.text_delta(&e.item_id, e.delta, source, out);
-            }
-            BackendEvent::FunctionCallArgumentsDelta(e) if !self.terminated => {
-                self.ensure_started(source, out);
-                let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
-                self.calls[index].arguments.push_str(&e.delta);
-                self.start_call(index, source, out);
-                self.arguments_delta(index, e.delta, source, out);
+            BackendEvent::OutputTextDelta(e) => self.text_delta(&e.item_id, e.delta, source, out),
+            BackendEvent::FunctionCallArgumentsDelta(e) => {
+                self.arguments_delta(e.item_id.as_deref(), e.call_id.as_deref(), e.delta, source, out);
             }
             // The item (a whole answer, possibly long) is kept without a copy.
-            BackendEvent::OutputItemDone(e) if !self.terminated => {
-                self.ensure_started(source, out);
-                self.item_done(&e.item, source, out);
-                self.items.push(e.item);
-            }
-            event => {
-                source.event = Some(&event);
-                self.map_event(&event, source, out);
-            }
+            BackendEvent::OutputItemDone(e) => self.output_item_done(e.item, source, out),
+            event => self.map_event(&event, source, out),
         }
     }
 
+    /// `response.output_text.delta`, whether the event was borrowed or given.
     fn text_delta(
         &mut self,
         item_id: &Option<String>,
@@ -296,6 +286,7 @@ impl EventMapper {
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
+        self.ensure_started(source, out);
         if self.last_text_item.as_ref() != Some(item_id) {
             self.text_streamed.insert(item_id.clone());
             self.last_text_item = Some(item_id.clone());
@@ -307,19 +298,32 @@ impl EventMapper {
         }
     }
 
+    /// `response.function_call_arguments.delta`, whether the event was borrowed or given.
     fn arguments_delta(
-        &self,
-        index: usize,
+        &mut self,
+        item_id: Option<&str>,
+        call_id: Option<&str>,
         delta: String,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
+        self.ensure_started(source, out);
+        let index = self.call_index(item_id, call_id);
+        self.calls[index].arguments.push_str(&delta);
+        self.start_call(index, source, out);
         let state = &self.calls[index];
         let mut ev = self.event(StreamEventType::ToolCallArgumentsDelta, source);
         ev.call_id = state.id();
         ev.name.clone_from(&state.name);
         ev.delta = Some(delta);
         out.push(ev);
+    }
+
+    /// `response.output_item.done`: the item joins the authoritative list.
+    fn output_item_done(&mut self, item: Item, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
+        self.ensure_started(source, out);
+        self.item_done(&item, source, out);
+        self.items.push(item);
     }
 
     fn map_event(&mut self, event: &BackendEvent, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
@@ -346,10 +350,7 @@ impl EventMapper {
                     self.start_call(index, source, out);
                 }
             }
-            BackendEvent::OutputTextDelta(e) => {
-                self.ensure_started(source, out);
-                self.text_delta(&e.item_id, e.delta.clone(), source, out);
-            }
+            BackendEvent::OutputTextDelta(e) => self.text_delta(&e.item_id, e.delta.clone(), source, out),
             BackendEvent::ReasoningSummaryTextDelta(e) => {
                 self.ensure_started(source, out);
                 let key = ReasoningKey::Summary(e.item_id.clone(), e.summary_index);
@@ -363,11 +364,13 @@ impl EventMapper {
                 self.reasoning_delta(key, &e.delta, source, out);
             }
             BackendEvent::FunctionCallArgumentsDelta(e) => {
-                self.ensure_started(source, out);
-                let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
-                self.calls[index].arguments.push_str(&e.delta);
-                self.start_call(index, source, out);
-                self.arguments_delta(index, e.delta.clone(), source, out);
+                self.arguments_delta(
+                    e.item_id.as_deref(),
+                    e.call_id.as_deref(),
+                    e.delta.clone(),
+                    source,
+                    out,
+                );
             }
             BackendEvent::FunctionCallArgumentsDone(e) => {
                 self.ensure_started(source, out);
@@ -379,11 +382,7 @@ impl EventMapper {
                 }
                 self.start_call(index, source, out);
             }
-            BackendEvent::OutputItemDone(e) => {
-                self.ensure_started(source, out);
-                self.items.push(e.item.clone());
-                self.item_done(&e.item, source, out);
-            }
+            BackendEvent::OutputItemDone(e) => self.output_item_done(e.item.clone(), source, out),
             BackendEvent::Completed(e) => self.terminal(e, FinishReason::Stop, source, out),
             BackendEvent::Incomplete(e) => {
                 let reason = e.response.incomplete_details.as_ref().and_then(|d| d.reason.as_deref());
