@@ -142,6 +142,29 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX responses_previous ON responses(previous_seq);
     CREATE INDEX responses_conversation ON responses(conversation_id);
     "#,
+    // Version 2: search moves from FTS5 to the search index (`crate::search`), fed by a log of
+    // chunk changes. The index is built from the chunks on first use.
+    r#"
+    DROP TRIGGER chunks_after_insert;
+    DROP TRIGGER chunks_after_delete;
+    DROP TABLE chunks_fts;
+
+    CREATE TABLE search_log (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        chunk_id  INTEGER NOT NULL
+    );
+    CREATE TABLE search_state (
+        identity        TEXT NOT NULL,
+        pruned_through  INTEGER NOT NULL
+    );
+    INSERT INTO search_state (identity, pruned_through) VALUES (lower(hex(randomblob(16))), 0);
+    CREATE TRIGGER chunks_logged_insert AFTER INSERT ON chunks BEGIN
+        INSERT INTO search_log (chunk_id) VALUES (new.id);
+    END;
+    CREATE TRIGGER chunks_logged_delete AFTER DELETE ON chunks BEGIN
+        INSERT INTO search_log (chunk_id) VALUES (old.id);
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -249,6 +249,8 @@ impl Files {
         let hash = inner.db.write("delete a file", |tx| {
             let (seq, hash) = file_seq_and_hash(tx, file_id)?;
             tx.prepare_cached("DELETE FROM vector_store_files WHERE file_seq = ?1")?.execute([seq])?;
+            // The search index drops the chunks at its next update; until then a search skips
+            // them, as it skips every chunk the database no longer holds.
             tx.prepare_cached("DELETE FROM chunks WHERE file_seq = ?1")?.execute([seq])?;
             tx.prepare_cached("DELETE FROM files WHERE seq = ?1")?.execute([seq])?;
             Ok(hash)

@@ -4,7 +4,7 @@ use std::io;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::hex;
 use crate::store::Inner;
 
@@ -38,7 +38,9 @@ struct FileRow {
 
 pub(crate) fn check(inner: &Inner) -> Result<IntegrityReport> {
     let mut report = IntegrityReport::default();
-    // The FTS5 'integrity-check' command is an INSERT, hence the write transaction.
+    let index = inner.search.opened(&inner.db)?;
+    // A write transaction: the search index is caught up and compared with the chunks while
+    // no other writer can change them.
     let (problems, files, memberships) = inner.db.write("check the database's integrity", |tx| {
         let mut problems = Vec::new();
         let results: Vec<String> = tx
@@ -53,10 +55,24 @@ pub(crate) fn check(inner: &Inner) -> Result<IntegrityReport> {
         if fk_violations > 0 {
             problems.push(format!("{fk_violations} foreign key violations"));
         }
-        if let Err(e) =
-            tx.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)", [])
-        {
-            problems.push(format!("the search index disagrees with its chunks: {e}"));
+        inner.search.catch_up_in(tx, &index)?;
+        let indexed = index.chunk_ids().map_err(|e| {
+            Error::storage("read the search index", inner.root.join(crate::search::INDEX_DIR), e)
+        })?;
+        let chunks: Vec<i64> = tx
+            .prepare("SELECT id FROM chunks ORDER BY id")?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if indexed != chunks {
+            let indexed_set: std::collections::HashSet<i64> = indexed.iter().copied().collect();
+            let chunk_set: std::collections::HashSet<i64> = chunks.iter().copied().collect();
+            let missing = chunk_set.difference(&indexed_set).count();
+            let extra = indexed.len() - (chunks.len() - missing);
+            problems.push(format!(
+                "the search index disagrees with the chunks ({missing} missing, {extra} extra); \
+                 delete {} and it is rebuilt on the next search",
+                inner.root.join(crate::search::INDEX_DIR).display()
+            ));
         }
         let files: Vec<FileRow> = tx
             .prepare(

@@ -9,7 +9,7 @@
 //!   `content`. Bytes live in a content-addressed blob directory.
 //! * [`VectorStores`]: `create`, `retrieve`, `list`, `update`, `delete`, `attach_file`,
 //!   `retrieve_file`, `update_file_attributes`, `list_files`, `detach_file`, `search`. UTF-8
-//!   files are chunked and indexed with SQLite FTS5; search ranks with BM25 — a lexical
+//!   files are chunked into SQLite and indexed with tantivy; search ranks with BM25 — a lexical
 //!   search, not embeddings — with OpenAI's attribute [`Filter`]s and a score threshold.
 //! * [`Conversations`]: `record` each completed response, `expand` a `previous_response_id`
 //!   to the full item history; conversations expire after a configurable idle time.
@@ -72,6 +72,7 @@ mod ids;
 mod integrity;
 mod list;
 mod location;
+mod search;
 mod store;
 mod validate;
 

@@ -87,6 +87,18 @@ pub(crate) struct Inner {
     pub(crate) options: StoreOptions,
     /// When this handle last purged expired conversations (Unix ms; 0: never).
     pub(crate) last_purge_ms: std::sync::atomic::AtomicI64,
+    /// The search index over every file's chunks.
+    pub(crate) search: crate::search::SearchIndex,
+}
+
+impl Inner {
+    /// Brings the search index up to date after a write that changed chunks. A failure is
+    /// logged, not returned: the write itself is committed, and the next search catches up.
+    pub(crate) fn refresh_search_index(&self) {
+        if let Err(e) = self.search.catch_up(&self.db) {
+            tracing::warn!(error = %e, "could not update the search index; the next search will retry");
+        }
+    }
 }
 
 /// A local store of files, vector stores and conversations, shared safely by any number of
@@ -128,6 +140,7 @@ impl CompatStore {
         }
         let blobs = Blobs::new(&root)?;
         let db = Db::open(&root.join(DATABASE_FILE))?;
+        let search = crate::search::SearchIndex::new(&root);
         let store = CompatStore {
             inner: Arc::new(Inner {
                 root,
@@ -135,6 +148,7 @@ impl CompatStore {
                 blobs,
                 options,
                 last_purge_ms: std::sync::atomic::AtomicI64::new(0),
+                search,
             }),
         };
         store.conversations().purge_expired()?;

@@ -1,8 +1,9 @@
 //! Vector stores: create, retrieve, list, update, delete, attach and detach files, search.
 //!
 //! "Vector store" is OpenAI's name; locally the index is lexical: each UTF-8 file is split into
-//! overlapping chunks (see [`crate::StoreOptions`]) indexed with SQLite FTS5 (Porter stemming,
-//! Unicode case and diacritic folding), and search ranks chunks with BM25. Indexing happens
+//! overlapping chunks (see [`crate::StoreOptions`]) indexed with tantivy (English stemming,
+//! Unicode case folding and ASCII folding of accents), and search ranks chunks with BM25.
+//! SQLite keeps the chunks; the search index mirrors them (see `search.rs`). Indexing happens
 //! when a file is first attached to any store, synchronously, so a vector-store file is never
 //! `in_progress`: it is `completed`, or `failed` when the file is not UTF-8 text. A file's
 //! chunks are shared by every store it is attached to.
@@ -25,6 +26,7 @@ use crate::error::{Error, ResourceKind, Result};
 use crate::filter::Filter;
 use crate::ids::{new_id, now_secs};
 use crate::list::{ListParams, list_page, page_seqs};
+use crate::search::{INDEX_DIR, Opened, query_terms};
 use crate::store::Inner;
 use crate::validate;
 
@@ -191,7 +193,7 @@ pub struct RankingOptions {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SearchParams {
-    /// What to look for, in plain words. FTS5 syntax has no meaning here: every word is
+    /// What to look for, in plain words. Query syntax has no meaning here: every word is
     /// searched for as written, and any one word may match (more matching words rank higher).
     /// OpenAI's list-of-strings form is read too (the strings are joined with spaces).
     #[serde(deserialize_with = "query_text")]
@@ -245,26 +247,10 @@ impl SearchParams {
     }
 }
 
-/// The FTS5 query for plain user text: each distinct word (a run of letters and digits) as a
-/// quoted string, joined with `OR`; `None` when the text has no word. Quoting makes every FTS5
-/// operator and special character plain text.
-pub(crate) fn fts_query(text: &str) -> Option<String> {
-    let mut seen = HashSet::new();
-    let terms: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .filter(|word| seen.insert(word.to_lowercase()))
-        .take(SEARCH_MAX_TERMS)
-        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" OR "))
-}
-
-/// BM25 (FTS5's `bm25()`, where lower is better) mapped onto 0..1: `s / (1 + s)` with
-/// `s = -bm25`. Monotonic, so ranking is unchanged; absolute, so a threshold means the same
-/// across queries.
-pub(crate) fn normalise_bm25(rank: f64) -> f64 {
-    let s = (-rank).max(0.0);
+/// A BM25 score (higher is better, unbounded) mapped onto 0..1 as `s / (1 + s)`. Monotonic, so
+/// ranking is unchanged; absolute, so a threshold means the same across queries.
+pub(crate) fn normalise_score(score: f32) -> f64 {
+    let s = f64::from(score).max(0.0);
     if s.is_finite() { s / (1.0 + s) } else { 1.0 }
 }
 
@@ -551,7 +537,7 @@ impl VectorStores {
         let id = new_id("vs_");
         let metadata = validate::map_to_sql(params.metadata.as_ref());
         let days = params.expires_after.as_ref().map(|e| e.days);
-        self.inner.db.write("create a vector store", |tx| {
+        let store = self.inner.db.write("create a vector store", |tx| {
             let now = now_secs();
             tx.prepare_cached(
                 "INSERT INTO vector_stores (id, created_at, name, metadata, expires_after_days, last_active_at)
@@ -563,7 +549,11 @@ impl VectorStores {
                 self.attach_in_tx(tx, seq, file_id, None, &prepared)?;
             }
             store_object(tx, store_by_seq(tx, seq)?)
-        })
+        })?;
+        if !file_ids.is_empty() {
+            self.inner.refresh_search_index();
+        }
+        Ok(store)
     }
 
     /// A vector store, with its current file counts and usage.
@@ -615,7 +605,7 @@ impl VectorStores {
             Some(ids) => self.prepare(ids)?,
             None => HashMap::new(),
         };
-        self.inner.db.write("update a vector store", |tx| {
+        let store = self.inner.db.write("update a vector store", |tx| {
             let row = store_by_id(tx, vector_store_id)?;
             if let Some(name) = &params.name {
                 tx.prepare_cached("UPDATE vector_stores SET name = ?2 WHERE seq = ?1")?
@@ -650,7 +640,11 @@ impl VectorStores {
             }
             touch(tx, row.seq)?;
             store_object(tx, store_by_seq(tx, row.seq)?)
-        })
+        })?;
+        if file_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
+            self.inner.refresh_search_index();
+        }
+        Ok(store)
     }
 
     /// Deletes a vector store. Its files stay (delete them with [`crate::Files::delete`]).
@@ -683,6 +677,8 @@ impl VectorStores {
         validate::id("file_id", file_id)?;
         validate::attributes(attributes.as_ref())?;
         let prepared = self.prepare(&[file_id.to_owned()])?;
+        // The search index takes the new chunks at the next search (one commit for a burst of
+        // attachments); `create` and `update`, which attach in bulk, bring it up to date at once.
         self.inner.db.write("attach a file to a vector store", |tx| {
             let row = store_by_id(tx, vector_store_id)?;
             let seq = self.attach_in_tx(tx, row.seq, file_id, attributes.as_ref(), &prepared)?;
@@ -780,8 +776,11 @@ impl VectorStores {
     }
 
     /// Searches a vector store's chunks, best first: one result per matching chunk (a file can
-    /// appear more than once), with BM25 scores mapped onto 0..1 (`s / (1 + s)` of the negated
-    /// FTS5 `bm25()`; statistics are those of every indexed file in this store directory).
+    /// appear more than once), with BM25 scores mapped onto 0..1 (`s / (1 + s)`; statistics are
+    /// those of every indexed file in this store directory). Words longer than 255 bytes are
+    /// not indexed, so they match nothing. The search sees every chunk committed before it
+    /// began: when another process has attached files that the search index lacks, the search
+    /// first waits for the database's write lock and brings the index up to date.
     ///
     /// A query with no word in it (only punctuation, say) finds nothing; an empty query is an
     /// error. Searching an expired store is an error (update the store to renew it).
@@ -809,7 +808,9 @@ impl VectorStores {
                 format!("must be between 0 and 1 (got {t})"),
             ));
         }
-        let query = fts_query(&params.query);
+        let terms = query_terms(&params.query, SEARCH_MAX_TERMS);
+        // Caught up before the read, so the search sees every chunk committed before it began.
+        let index = if terms.is_empty() { None } else { Some(self.inner.search.current(&self.inner.db)?) };
         let (data, has_more, store_seq, last_active_at) =
             self.inner.db.read("search a vector store", |tx| {
                 let row = store_by_id(tx, vector_store_id)?;
@@ -827,9 +828,9 @@ impl VectorStores {
                     )
                     .into());
                 }
-                let Some(query) = &query else { return Ok((Vec::new(), false, row.seq, row.last_active_at)) };
+                let Some(index) = &index else { return Ok((Vec::new(), false, row.seq, row.last_active_at)) };
                 let (data, has_more) =
-                    self.run_search(tx, row.seq, query, max, threshold, params.filters.as_ref())?;
+                    self.run_search(tx, index, row.seq, &terms, max, threshold, params.filters.as_ref())?;
                 Ok((data, has_more, row.seq, row.last_active_at))
             })?;
         if now_secs() - last_active_at >= TOUCH_INTERVAL_SECS
@@ -846,11 +847,17 @@ impl VectorStores {
         })
     }
 
+    /// The page of results: the index's best chunks, best first, kept when they belong to
+    /// this store (completed) and pass the filter, until `max` are found and one more shows
+    /// `has_more`. When the index's best chunks run out of kept ones before that, the search
+    /// asks the index for four times as many and starts over.
+    #[allow(clippy::too_many_arguments)]
     fn run_search(
         &self,
         tx: &Transaction<'_>,
+        index: &Opened,
         store_seq: i64,
-        query: &str,
+        terms: &[String],
         max: usize,
         threshold: Option<f64>,
         filter: Option<&Filter>,
@@ -867,59 +874,61 @@ impl VectorStores {
              JOIN vector_store_files m ON m.file_seq = f.seq AND m.store_seq = ?2
              WHERE f.seq = ?1",
         )?;
-        // Rank over the index alone (cheap: rowid and score), then look up chunks in rank order
-        // only until the page is full; most matches are never joined.
-        let mut ranked = tx.prepare_cached(
-            "SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts
-             WHERE chunks_fts MATCH ?1 ORDER BY score, rowid",
-        )?;
         let mut chunk_statement = tx.prepare_cached(
             "SELECT c.file_seq, c.text FROM chunks c
              JOIN vector_store_files m
                ON m.file_seq = c.file_seq AND m.store_seq = ?2 AND m.status = 'completed'
              WHERE c.id = ?1",
         )?;
-        let mut rows = ranked.query([query])?;
-        let mut results = Vec::new();
-        let mut has_more = false;
-        while let Some(row) = rows.next()? {
-            let score = normalise_bm25(row.get(1)?);
-            if threshold.is_some_and(|t| score < t) {
-                break; // Scores only fall from here.
-            }
-            let chunk_id: i64 = row.get(0)?;
-            let Some((file_seq, text)) = chunk_statement
-                .query_row((chunk_id, store_seq), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-                .optional()?
-            else {
-                continue; // A chunk of a file outside this store.
-            };
-            let info = match files.entry(file_seq) {
-                Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(entry) => {
-                    let (id, filename, attributes): (String, String, Option<String>) = file_statement
-                        .query_row((file_seq, store_seq), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                    let attributes = validate::map_from_sql(attributes)?;
-                    let passes = filter.is_none_or(|f| f.matches(attributes.as_ref()));
-                    entry.insert(FileInfo { id, filename, attributes, passes })
+        let mut limit = (max + 1) * 2;
+        loop {
+            let hits = index
+                .top(terms, limit)
+                .map_err(|e| Error::storage("search the search index", self.inner.root.join(INDEX_DIR), e))?;
+            let exhausted = hits.len() < limit;
+            let mut results = Vec::new();
+            for hit in hits {
+                let score = normalise_score(hit.score);
+                if threshold.is_some_and(|t| score < t) {
+                    return Ok((results, false)); // Scores only fall from here.
                 }
-            };
-            if !info.passes {
-                continue;
+                let Some((file_seq, text)) = chunk_statement
+                    .query_row((hit.chunk_id, store_seq), |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                    })
+                    .optional()?
+                else {
+                    continue; // A chunk of a file outside this store (or deleted meanwhile).
+                };
+                let info = match files.entry(file_seq) {
+                    Entry::Occupied(entry) => entry.into_mut(),
+                    Entry::Vacant(entry) => {
+                        let (id, filename, attributes): (String, String, Option<String>) = file_statement
+                            .query_row((file_seq, store_seq), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                        let attributes = validate::map_from_sql(attributes)?;
+                        let passes = filter.is_none_or(|f| f.matches(attributes.as_ref()));
+                        entry.insert(FileInfo { id, filename, attributes, passes })
+                    }
+                };
+                if !info.passes {
+                    continue;
+                }
+                if results.len() == max {
+                    return Ok((results, true));
+                }
+                results.push(VectorStoreSearchResult {
+                    file_id: info.id.clone(),
+                    filename: info.filename.clone(),
+                    score,
+                    attributes: info.attributes.clone(),
+                    content: vec![SearchContent { kind: "text".to_owned(), text }],
+                });
             }
-            if results.len() == max {
-                has_more = true;
-                break;
+            if exhausted {
+                return Ok((results, false));
             }
-            results.push(VectorStoreSearchResult {
-                file_id: info.id.clone(),
-                filename: info.filename.clone(),
-                score,
-                attributes: info.attributes.clone(),
-                content: vec![SearchContent { kind: "text".to_owned(), text }],
-            });
+            limit = limit.saturating_mul(4);
         }
-        Ok((results, has_more))
     }
 }
 
@@ -928,24 +937,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fts_query_quotes_words_and_drops_punctuation() {
-        assert_eq!(fts_query("hello world").as_deref(), Some("\"hello\" OR \"world\""));
-        assert_eq!(
-            fts_query("NEAR(a b) AND \"x\" OR y*").as_deref(),
-            Some("\"NEAR\" OR \"a\" OR \"b\" OR \"AND\" OR \"x\" OR \"OR\" OR \"y\"")
-        );
-        assert_eq!(fts_query("Hello hello HELLO").as_deref(), Some("\"Hello\""));
-        assert_eq!(fts_query("?!.,;:-()[]{}*\"'^"), None);
-        assert_eq!(fts_query(""), None);
-        assert_eq!(fts_query("café naïve").as_deref(), Some("\"café\" OR \"naïve\""));
-    }
-
-    #[test]
-    fn bm25_normalisation_is_monotonic_and_bounded() {
-        assert_eq!(normalise_bm25(0.0), 0.0);
-        assert!(normalise_bm25(-1.0) < normalise_bm25(-2.0));
-        assert!(normalise_bm25(-1e9) <= 1.0);
-        assert_eq!(normalise_bm25(3.0), 0.0);
-        assert_eq!(normalise_bm25(f64::NEG_INFINITY), 1.0);
+    fn score_normalisation_is_monotonic_and_bounded() {
+        assert_eq!(normalise_score(0.0), 0.0);
+        assert!(normalise_score(1.0) < normalise_score(2.0));
+        assert!(normalise_score(1e30) <= 1.0);
+        assert_eq!(normalise_score(-3.0), 0.0);
+        assert_eq!(normalise_score(f32::INFINITY), 1.0);
     }
 }

@@ -275,16 +275,26 @@ fn writers_killed_mid_write_leave_only_whole_records() {
     let counts = store.vector_stores().retrieve(&vs.id).expect("vector store").file_counts;
     assert_eq!(counts.completed + counts.failed, counts.total);
     let mut listed = 0u64;
+    let mut searched = 0;
     let mut params = ListParams::new().limit(100);
     loop {
         let page = store.vector_stores().list_files(&vs.id, &params).expect("list files");
         listed += page.data.len() as u64;
+        // The search index agrees: every indexed file is found by its marker word.
+        for member in page.data.iter().filter(|m| m.status == "completed") {
+            let name = store.files().retrieve(&member.id).expect("file").filename;
+            let marker = name.trim_end_matches(".txt").replacen('-', "s", 1);
+            let hits = store.vector_stores().search(&vs.id, &SearchParams::new(&marker)).expect("search");
+            assert_eq!(hits.data.first().map(|h| h.filename.as_str()), Some(name.as_str()), "{marker}");
+            searched += 1;
+        }
         match (page.has_more, page.last_id) {
             (true, Some(last)) => params = ListParams::new().limit(100).after(last),
             _ => break,
         }
     }
     assert_eq!(listed, counts.total);
+    assert!(searched > 0);
     assert!(counts.total <= files.data.len() as u64);
     // Every recorded response of every worker expands to a whole chain.
     let db = rusqlite::Connection::open(root.join(DATABASE_FILE)).expect("open db");

@@ -4,6 +4,7 @@
 mod conversations;
 mod files;
 mod location;
+mod search_index;
 mod tokens;
 mod vector_stores;
 
