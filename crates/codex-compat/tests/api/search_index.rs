@@ -35,8 +35,9 @@ fn hits(store: &CompatStore, vs: &str, query: &str) -> Vec<(String, f64)> {
 
 const QUERIES: [&str; 3] = ["lamp storm", "valleys centuries bees", "cold winter glacier"];
 
-#[test]
-fn a_deleted_index_is_rebuilt_with_the_same_results() {
+/// Builds the fixture, searches, closes it, does `damage` to its index directory, reopens it
+/// and expects the same results (scores included) and a sound store.
+fn results_survive(damage: impl FnOnce(&Path)) {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("compat");
     let (store, vs) = fixture(&root);
@@ -44,51 +45,40 @@ fn a_deleted_index_is_rebuilt_with_the_same_results() {
     assert_eq!(before[0][0].0, "lighthouse.txt");
     drop(store);
 
-    std::fs::remove_dir_all(root.join(INDEX_DIR)).expect("remove the index");
+    damage(&root.join(INDEX_DIR));
     let store = CompatStore::open(StorageLocation::dir(&root)).expect("reopen");
     let after: Vec<_> = QUERIES.iter().map(|q| hits(&store, &vs, q)).collect();
     assert_eq!(before, after);
     assert!(store.check_integrity().expect("check").is_ok());
+}
+
+#[test]
+fn a_deleted_index_is_rebuilt_with_the_same_results() {
+    results_survive(|index| std::fs::remove_dir_all(index).expect("remove the index"));
 }
 
 #[test]
 fn a_broken_index_is_rebuilt_with_the_same_results() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir.path().join("compat");
-    let (store, vs) = fixture(&root);
-    let before: Vec<_> = QUERIES.iter().map(|q| hits(&store, &vs, q)).collect();
-    drop(store);
-
-    std::fs::write(root.join(INDEX_DIR).join("meta.json"), b"{ not json").expect("break meta.json");
-    let store = CompatStore::open(StorageLocation::dir(&root)).expect("reopen");
-    let after: Vec<_> = QUERIES.iter().map(|q| hits(&store, &vs, q)).collect();
-    assert_eq!(before, after);
-    assert!(store.check_integrity().expect("check").is_ok());
+    results_survive(|index| std::fs::write(index.join("meta.json"), b"{ not json").expect("break meta.json"));
 }
 
 #[test]
 fn an_index_of_another_database_is_rebuilt() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (store, vs) = fixture(&dir.path().join("a"));
-    let expected: Vec<_> = QUERIES.iter().map(|q| hits(&store, &vs, q)).collect();
-    drop(store);
-    // Another store, as far into its log as this one (three chunks), with other words.
-    let other = CompatStore::open(StorageLocation::dir(dir.path().join("b"))).expect("open b");
-    let ids: Vec<String> = ["lamp lamp lamp", "storm", "nothing alike"]
-        .iter()
-        .map(|text| {
-            other.files().create(FileSource::bytes("x.txt", *text), "assistants", None).expect("f").id
-        })
-        .collect();
-    other.vector_stores().create(&VectorStoreCreateParams::new().file_ids(ids)).expect("vs b");
-    drop(other);
-    std::fs::remove_dir_all(dir.path().join("a").join(INDEX_DIR)).expect("remove a's index");
-    copy_dir(&dir.path().join("b").join(INDEX_DIR), &dir.path().join("a").join(INDEX_DIR));
-
-    let store = CompatStore::open(StorageLocation::dir(dir.path().join("a"))).expect("reopen a");
-    let found: Vec<_> = QUERIES.iter().map(|q| hits(&store, &vs, q)).collect();
-    assert_eq!(found, expected);
-    assert!(store.check_integrity().expect("check").is_ok());
+    results_survive(|index| {
+        // Another store, as far into its log as this one (three chunks), with other words.
+        let other_root = index.parent().expect("root").with_extension("other");
+        let other = CompatStore::open(StorageLocation::dir(&other_root)).expect("open the other store");
+        let ids: Vec<String> = ["lamp lamp lamp", "storm", "nothing alike"]
+            .iter()
+            .map(|text| {
+                other.files().create(FileSource::bytes("x.txt", *text), "assistants", None).expect("file").id
+            })
+            .collect();
+        other.vector_stores().create(&VectorStoreCreateParams::new().file_ids(ids)).expect("vector store");
+        drop(other);
+        std::fs::remove_dir_all(index).expect("remove the index");
+        copy_dir(&other_root.join(INDEX_DIR), index);
+    });
 }
 
 fn copy_dir(from: &Path, to: &Path) {
