@@ -880,6 +880,8 @@ impl VectorStores {
                ON m.file_seq = c.file_seq AND m.store_seq = ?2 AND m.status = 'completed'
              WHERE c.id = ?1",
         )?;
+        // Chunks found outside this store, so that a second pass does not look them up again.
+        let mut outside: HashSet<i64> = HashSet::new();
         let mut limit = (max + 1) * 2;
         loop {
             let hits = index
@@ -892,13 +894,18 @@ impl VectorStores {
                 if threshold.is_some_and(|t| score < t) {
                     return Ok((results, false)); // Scores only fall from here.
                 }
+                if outside.contains(&hit.chunk_id) {
+                    continue;
+                }
                 let Some((file_seq, text)) = chunk_statement
                     .query_row((hit.chunk_id, store_seq), |r| {
                         Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
                     })
                     .optional()?
                 else {
-                    continue; // A chunk of a file outside this store (or deleted meanwhile).
+                    // A chunk of a file outside this store (or deleted meanwhile).
+                    outside.insert(hit.chunk_id);
+                    continue;
                 };
                 let info = match files.entry(file_seq) {
                     Entry::Occupied(entry) => entry.into_mut(),

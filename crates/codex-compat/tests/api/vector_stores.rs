@@ -504,6 +504,33 @@ fn search_only_sees_the_stores_own_files() {
 }
 
 #[test]
+fn search_finds_a_stores_file_ranked_below_many_of_other_stores_and_filtered_files() {
+    let (_dir, store) = open_store();
+    let vs = store.vector_stores();
+    // 100 files that rank high for "comet", in another store and filtered out of this one.
+    let strong: Vec<String> =
+        (0..100).map(|i| text_file(&store, &format!("s{i}.txt"), "comet comet comet comet")).collect();
+    let weak = text_file(&store, "weak.txt", "one comet among many other words in a longer text about skies");
+    vs.create(&VectorStoreCreateParams::new().file_ids(strong[..50].to_vec())).expect("other store");
+    let mine = vs
+        .create(&VectorStoreCreateParams::new().file_ids(strong[50..].iter().cloned().chain([weak.clone()])))
+        .expect("my store");
+    for id in &strong[50..] {
+        vs.update_file_attributes(&mine.id, id, Some(map(json!({"kind": "noise"})))).expect("attributes");
+    }
+    vs.update_file_attributes(&mine.id, &weak, Some(map(json!({"kind": "signal"})))).expect("attributes");
+    let page = vs
+        .search(&mine.id, &SearchParams::new("comet").max_num_results(1).filters(Filter::ne("kind", "noise")))
+        .expect("search");
+    assert_eq!(page.data.iter().map(|h| h.file_id.as_str()).collect::<Vec<_>>(), [weak.as_str()]);
+    assert!(!page.has_more);
+    let all = vs.search(&mine.id, &SearchParams::new("comet").max_num_results(50)).expect("unfiltered");
+    assert_eq!(all.data.len(), 50);
+    assert!(all.has_more);
+    assert!(all.data.iter().all(|h| h.file_id != weak), "the weak match ranks below the 50 strong ones");
+}
+
+#[test]
 fn long_files_are_chunked_with_overlap() {
     let (_dir, store) = crate::open_store_with(codex_compat::StoreOptions::default().chunking(200, 50));
     let vs = store.vector_stores();
