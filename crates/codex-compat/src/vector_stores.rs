@@ -666,7 +666,9 @@ impl VectorStores {
     /// Attaches a file to a vector store (OpenAI's `vector_stores.files.create`), indexing it
     /// if this is its first store. Attaching a file that is attached already keeps it, and
     /// replaces its attributes when `attributes` is given. Attributes: up to 16 pairs of
-    /// string keys and string, number or boolean values.
+    /// string keys and string, number or boolean values. The chunks are stored at once; the
+    /// search index takes them at the next search, so that a burst of attachments costs one
+    /// index commit.
     pub fn attach_file(
         &self,
         vector_store_id: &str,
@@ -779,8 +781,9 @@ impl VectorStores {
     /// appear more than once), with BM25 scores mapped onto 0..1 (`s / (1 + s)`; statistics are
     /// those of every indexed file in this store directory). Words longer than 255 bytes are
     /// not indexed, so they match nothing. The search sees every chunk committed before it
-    /// began: when another process has attached files that the search index lacks, the search
-    /// first waits for the database's write lock and brings the index up to date.
+    /// began: when the search index lacks some (files attached with [`Self::attach_file`] or
+    /// deleted since, here or in another process), the search first takes the database's
+    /// write lock and brings the index up to date.
     ///
     /// A query with no word in it (only punctuation, say) finds nothing; an empty query is an
     /// error. Searching an expired store is an error (update the store to renew it).
