@@ -154,8 +154,9 @@ fn eight_processes_write_at_once_and_nothing_is_lost() {
     assert_eq!(report.files_checked, total as u64);
 }
 
-/// The crash role: writes without end (files of varied sizes, attachments, conversation
-/// records, deletions), printing a line after each whole step, until it is killed.
+/// The crash role: writes without end (files of varied sizes, attachments, searches that
+/// update the search index, conversation records, deletions), printing a line after each
+/// whole step, until it is killed.
 #[test]
 fn crash_worker() {
     if std::env::var(ROLE).as_deref() != Ok("crasher") {
@@ -180,6 +181,11 @@ fn crash_worker() {
             .create(FileSource::bytes(format!("c{worker}-{i}.txt"), bytes), "assistants", None)
             .expect("create in crasher");
         store.vector_stores().attach_file(&vs_id, &file.id, None).expect("attach in crasher");
+        // A search brings the search index up to date, so kills also land in its commits.
+        store
+            .vector_stores()
+            .search(&vs_id, &SearchParams::new(format!("c{worker}s{i}")))
+            .expect("search in crasher");
         let response_id = format!("resp_{worker}_{i}");
         let input: Item = Message::user(vec![ContentPart::input_text(format!("step {i}"))]).into();
         let output: Item = Message::assistant(vec![ContentPart::output_text(format!("done {i}"))]).into();
