@@ -2,9 +2,10 @@
 //!
 //! SQLite stays the one source of truth. Every insert or delete of a chunk appends a row to
 //! `search_log` in the same transaction (triggers), and the index records in its commit
-//! payload the last log entry it has applied. The index catches up after every write that
-//! changed chunks and before every search that finds it behind, always while holding SQLite's
-//! write lock, so one thread of one process at a time updates it. A tantivy commit is atomic:
+//! payload the last log entry it has applied. The index catches up after the bulk writes
+//! (`vector_stores.create`/`update` with files) and before every search that finds it behind
+//! (so single attachments and deletions are taken in one commit at the next search), always
+//! while holding SQLite's write lock, so one thread of one process at a time updates it. A tantivy commit is atomic:
 //! a crash leaves the previous commit, which the next catch-up brings forward. An index that is
 //! missing, unreadable, of another database, or behind a pruned log is rebuilt from the chunks;
 //! nothing is ever lost with it.
