@@ -322,6 +322,46 @@ fn run_once(cmd: &Cmd) -> Result<Value, String> {
     serde_json::from_str(line).map_err(|e| format!("`{}` printed no JSON line: {e}", cmd.shown))
 }
 
+/// One workload-1 runner under callgrind, counting the instructions of its measured function
+/// only (`--toggle-collect`) on a 4 MB stream: `instructions` and `instructions_per_event`.
+fn callgrind_sse(bench: &str, implementation: &str) -> Result<(String, Value), String> {
+    let toggle = format!("--toggle-collect=oauth_codex_bench::sse::run_{implementation}");
+    let shown = format!(
+        "valgrind --tool=callgrind {toggle} oauth-codex-bench sse --impl {implementation} --mb 4 --chunk 16384"
+    );
+    eprintln!("bench: {shown}");
+    let output = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null", &toggle, bench])
+        .args(["sse", "--impl", implementation, "--mb", "4", "--chunk", "16384"])
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start valgrind (is it installed?): {e}"))?;
+    if !output.status.success() {
+        return Err(format!("`{shown}` failed ({})", output.status));
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let instructions: f64 = stderr
+        .lines()
+        .find_map(|line| line.split_once("Collected :").map(|(_, n)| n.trim().to_owned()))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("`{shown}` printed no \"Collected :\" line"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| format!("`{shown}` printed no JSON line"))?;
+    let events =
+        report.get("items").and_then(Value::as_f64).filter(|n| *n > 0.0).ok_or("no events counted")?;
+    Ok((
+        shown,
+        serde_json::json!({"instructions": instructions, "items": events,
+            "instructions_per_event": instructions / events}),
+    ))
+}
+
 /// The samples of one implementation (or why there are none).
 #[derive(Debug, Clone)]
 struct Samples {
@@ -435,6 +475,20 @@ impl Runner<'_> {
             "sse",
             vec![("ours", cmd("ours")), ("eventsource", cmd("eventsource")), ("limit", cmd("limit"))],
         );
+        // Instruction counts do not move with the machine's speed, which on a shared VM moves
+        // by more than workload 1's margins: each runner once under callgrind, on 4 MB.
+        if !self.sizes.smoke {
+            for implementation in ["ours", "eventsource", "limit"] {
+                let samples = match callgrind_sse(&self.paths.exe("oauth-codex-bench"), implementation) {
+                    Ok((shown, value)) => Samples { shown, values: Ok(vec![value]) },
+                    Err(reason) => {
+                        eprintln!("bench: {reason}");
+                        Samples::missing("valgrind --tool=callgrind", &reason)
+                    }
+                };
+                results.put("sse-instructions", implementation, samples);
+            }
+        }
     }
 
     fn stream(&self, results: &mut Results) -> Result<(), String> {
@@ -838,6 +892,31 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
         },
         &|v| Some(field("events_per_s")(v)? / 1e6),
     ));
+    if !sizes.smoke {
+        for (comparison, name, ratio_text, comparison_over_ours) in [
+            ("eventsource", "eventsource-stream + serde_json::Value", "theirs/ours", true),
+            ("limit", "memchr + borrowing serde (limit)", "ours/limit", false),
+        ] {
+            out.push(row(
+                results,
+                RowSpec {
+                    ratio_text,
+                    comparison_over_ours,
+                    is_limit: comparison == "limit",
+                    ..base(
+                        "1 SSE decode + map, 4 MB under callgrind",
+                        "instructions/event",
+                        "",
+                        "sse-instructions",
+                        Some(comparison),
+                        name,
+                        Target::Context,
+                    )
+                },
+                &field("instructions_per_event"),
+            ));
+        }
+    }
     out.push(row(
         results,
         RowSpec {
@@ -1162,6 +1241,24 @@ mod tests {
         let table = render(&rows, &Sizes::full(3), None, 60);
         let line = table.lines().find(|l| l.contains("(floor)")).unwrap();
         assert!(line.contains("| none (ours/floor) | — |"), "{line}");
+    }
+
+    #[test]
+    fn instruction_rows_compare_per_event_counts_in_the_right_direction() {
+        let mut results = Results::default();
+        let count = |per_event: f64| serde_json::json!({"instructions_per_event": per_event});
+        for (name, per_event) in [("ours", 7000.0), ("eventsource", 35000.0), ("limit", 3500.0)] {
+            let samples = Samples { shown: name.into(), values: Ok(vec![count(per_event)]) };
+            results.put("sse-instructions", name, samples);
+        }
+        let rows = rows(&results, &Sizes::full(3));
+        let counted: Vec<&Row> = rows.iter().filter(|r| r.label.contains("callgrind")).collect();
+        assert_eq!(counted.len(), 2);
+        assert!((counted[0].ratio.unwrap() - 5.0).abs() < 1e-9, "eventsource/ours");
+        assert!((counted[1].ratio.unwrap() - 2.0).abs() < 1e-9, "ours/limit");
+        assert!(counted.iter().all(|r| r.met().is_none()));
+        // The smoke run does not count instructions.
+        assert!(!super::rows(&results, &Sizes::smoke()).iter().any(|r| r.label.contains("callgrind")));
     }
 
     #[test]
