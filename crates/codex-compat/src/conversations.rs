@@ -49,14 +49,16 @@ const PURGE_INTERVAL_MS: i64 = 60_000;
 impl Conversations {
     /// Whether this record should purge first: a purge on every record cost a fifth of it.
     fn purge_due(&self, now: i64) -> bool {
-        let ttl = i64::try_from(self.inner.options.conversation_ttl.as_millis()).unwrap_or(i64::MAX);
         let last = self.inner.last_purge_ms.load(std::sync::atomic::Ordering::Relaxed);
-        now.saturating_sub(last) >= PURGE_INTERVAL_MS.min(ttl)
+        now.saturating_sub(last) >= PURGE_INTERVAL_MS.min(self.ttl_ms())
+    }
+
+    fn ttl_ms(&self) -> i64 {
+        i64::try_from(self.inner.options.conversation_ttl.as_millis()).unwrap_or(i64::MAX)
     }
 
     fn cutoff_ms(&self) -> i64 {
-        let ttl = i64::try_from(self.inner.options.conversation_ttl.as_millis()).unwrap_or(i64::MAX);
-        now_millis().saturating_sub(ttl)
+        now_millis().saturating_sub(self.ttl_ms())
     }
 
     /// Records a completed response: the input items of its request (as sent, before any

@@ -4,7 +4,7 @@ use std::io;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::hex;
 use crate::store::Inner;
 
@@ -56,9 +56,7 @@ pub(crate) fn check(inner: &Inner) -> Result<IntegrityReport> {
             problems.push(format!("{fk_violations} foreign key violations"));
         }
         inner.search.catch_up_in(tx, &index)?;
-        let indexed = index.chunk_ids().map_err(|e| {
-            Error::storage("read the search index", inner.root.join(crate::search::INDEX_DIR), e)
-        })?;
+        let indexed = index.chunk_ids().map_err(|e| inner.search.error("read the search index", e))?;
         let chunks: Vec<i64> = tx
             .prepare("SELECT id FROM chunks ORDER BY id")?
             .query_map([], |row| row.get(0))?
@@ -71,7 +69,7 @@ pub(crate) fn check(inner: &Inner) -> Result<IntegrityReport> {
             problems.push(format!(
                 "the search index disagrees with the chunks ({missing} missing, {extra} extra); \
                  delete {} and it is rebuilt on the next search",
-                inner.root.join(crate::search::INDEX_DIR).display()
+                inner.search.dir().display()
             ));
         }
         let files: Vec<FileRow> = tx

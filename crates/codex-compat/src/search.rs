@@ -33,7 +33,7 @@ use crate::db::{Db, TxError, TxResult};
 use crate::error::{Error, Result};
 
 /// The index directory inside a store's root.
-pub(crate) const INDEX_DIR: &str = "search-index";
+const INDEX_DIR: &str = "search-index";
 /// The analyzer's name in the index schema.
 const TOKENIZER: &str = "compat_en";
 /// Tokens longer than this many bytes are not indexed (nor searched for).
@@ -109,7 +109,13 @@ impl SearchIndex {
         SearchIndex { dir: root.join(INDEX_DIR), opened: Mutex::new(None) }
     }
 
-    fn error(&self, operation: &str, e: impl Into<crate::error::StorageCause>) -> Error {
+    /// The index directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A storage error about the index directory.
+    pub(crate) fn error(&self, operation: &str, e: impl Into<crate::error::StorageCause>) -> Error {
         Error::storage(operation, &self.dir, e)
     }
 
@@ -153,20 +159,19 @@ impl SearchIndex {
     }
 
     /// Brings the index up to date with the database (see the module docs).
-    pub(crate) fn catch_up(&self, db: &Db) -> Result<Arc<Opened>> {
+    pub(crate) fn catch_up(&self, db: &Db) -> Result<()> {
         let opened = self.opened(db)?;
-        db.write("update the search index", |tx| self.catch_up_in(tx, &opened))?;
-        Ok(opened)
+        db.write("update the search index", |tx| self.catch_up_in(tx, &opened))
     }
 
     /// The index, caught up first if the database has changed since it was last read.
     pub(crate) fn current(&self, db: &Db) -> Result<Arc<Opened>> {
         let opened = self.opened(db)?;
         let head = db.read("read the search log", |tx| Ok(log_head(tx)?))?;
-        if opened.applied.load(Ordering::Acquire) == head {
-            return Ok(opened);
+        if opened.applied.load(Ordering::Acquire) != head {
+            db.write("update the search index", |tx| self.catch_up_in(tx, &opened))?;
         }
-        self.catch_up(db)
+        Ok(opened)
     }
 
     /// Runs inside a write transaction: applies the log entries the index lacks (or rebuilds
@@ -185,11 +190,28 @@ impl SearchIndex {
             .filter(|(id, _)| *id == identity)
             .and_then(|(_, seq)| seq.parse::<i64>().ok())
             .filter(|seq| (pruned_through..=head).contains(seq));
-        if position == Some(head) {
-            opened.reader.reload().map_err(|e| self.error("reload the search index", e))?;
-            opened.applied.store(head, Ordering::Release);
-            return Ok(());
+        if position != Some(head) {
+            if position.is_none() && metas.payload.is_some() {
+                tracing::info!("the search index does not match the database; rebuilding it");
+            }
+            self.rewrite(tx, opened, position, &format!("{identity} {head}"))?;
+            tx.prepare_cached("DELETE FROM search_log WHERE seq <= ?1")?.execute([head])?;
+            tx.prepare_cached("UPDATE search_state SET pruned_through = ?1")?.execute([head])?;
         }
+        opened.reader.reload().map_err(|e| self.error("reload the search index", e))?;
+        opened.applied.store(head, Ordering::Release);
+        Ok(())
+    }
+
+    /// Applies the chunks changed since `from` (every chunk, after clearing the index, when
+    /// `from` is `None`) and commits the index with `payload` as its position.
+    fn rewrite(
+        &self,
+        tx: &Transaction<'_>,
+        opened: &Opened,
+        from: Option<i64>,
+        payload: &str,
+    ) -> TxResult<()> {
         let fail =
             |operation: &'static str| move |e: tantivy::TantivyError| TxError::Api(self.error(operation, e));
         let mut writer: IndexWriter<TantivyDocument> = opened
@@ -205,7 +227,7 @@ impl SearchIndex {
             writer.add_document(document).map_err(fail("add a chunk to the search index"))?;
             Ok(())
         };
-        match position {
+        match from {
             Some(from) => {
                 // Every chunk touched since `from`, as it is now: deleted, then added back if
                 // it still exists (row ids can be reused, so order does not matter).
@@ -223,9 +245,6 @@ impl SearchIndex {
                 }
             }
             None => {
-                if metas.payload.is_some() {
-                    tracing::info!("the search index does not match the database; rebuilding it");
-                }
                 writer.delete_all_documents().map_err(fail("clear the search index"))?;
                 let mut all = tx.prepare("SELECT id, text FROM chunks")?;
                 let mut rows = all.query([])?;
@@ -235,15 +254,11 @@ impl SearchIndex {
             }
         }
         let mut prepared = writer.prepare_commit().map_err(fail("commit the search index"))?;
-        prepared.set_payload(&format!("{identity} {head}"));
+        prepared.set_payload(payload);
         prepared.commit().map_err(fail("commit the search index"))?;
         // Merges finish before the write lock is released, so no other process's writer finds
         // the index locked.
         writer.wait_merging_threads().map_err(fail("merge the search index's segments"))?;
-        tx.prepare_cached("DELETE FROM search_log WHERE seq <= ?1")?.execute([head])?;
-        tx.prepare_cached("UPDATE search_state SET pruned_through = ?1")?.execute([head])?;
-        opened.reader.reload().map_err(|e| self.error("reload the search index", e))?;
-        opened.applied.store(head, Ordering::Release);
         Ok(())
     }
 }

@@ -26,7 +26,7 @@ use crate::error::{Error, ResourceKind, Result};
 use crate::filter::Filter;
 use crate::ids::{new_id, now_secs};
 use crate::list::{ListParams, list_page, page_seqs};
-use crate::search::{INDEX_DIR, Opened, query_terms};
+use crate::search::{Opened, query_terms};
 use crate::store::Inner;
 use crate::validate;
 
@@ -887,9 +887,8 @@ impl VectorStores {
         let mut outside: HashSet<i64> = HashSet::new();
         let mut limit = (max + 1) * 2;
         loop {
-            let hits = index
-                .top(terms, limit)
-                .map_err(|e| Error::storage("search the search index", self.inner.root.join(INDEX_DIR), e))?;
+            let hits =
+                index.top(terms, limit).map_err(|e| self.inner.search.error("search the search index", e))?;
             let exhausted = hits.len() < limit;
             let mut results = Vec::new();
             for hit in hits {
