@@ -5,6 +5,9 @@
 //! has a typed variant; `codex.rate_limits`, `keepalive` and `error` too. Anything else becomes
 //! [`BackendEvent::Unknown`]: a new event type never fails a stream.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -503,22 +506,24 @@ impl BackendEvent {
     /// [`EventMapper::map_with_raw_into`](crate::EventMapper::map_with_raw_into) puts in each
     /// stream event's `raw`).
     ///
-    /// The raw JSON is `data` itself, not a copy; only when the payload had no `type` and the
+    /// The raw JSON is `data` itself, shared rather than copied (pass an `Arc<str>`, such as an
+    /// SSE frame's data, to copy nothing at all); only when the payload had no `type` and the
     /// frame had an event name is it rewritten to carry that name as its `type`.
     ///
     /// ```
     /// use codex_schema::BackendEvent;
     /// let data = r#"{"type":"response.output_text.delta","delta":"Hi","obfuscation":"x1"}"#;
-    /// let (event, raw) = BackendEvent::parse_with_raw(None, data.to_owned()).unwrap();
+    /// let (event, raw) = BackendEvent::parse_with_raw(None, data).unwrap();
     /// assert!(matches!(event, BackendEvent::OutputTextDelta(ref d) if d.delta == "Hi"));
     /// assert_eq!(raw.as_str(), data);
-    /// let (_, raw) = BackendEvent::parse_with_raw(Some("keepalive"), String::new()).unwrap();
+    /// let (_, raw) = BackendEvent::parse_with_raw(Some("keepalive"), "").unwrap();
     /// assert_eq!(raw.as_str(), r#"{"type":"keepalive"}"#);
     /// ```
     pub fn parse_with_raw(
         event_name: Option<&str>,
-        data: String,
+        data: impl Into<Arc<str>>,
     ) -> Result<(BackendEvent, RawJson), NotJsonError> {
+        let data: Arc<str> = data.into();
         if let Some(event) = Self::from_type_first_str(&data) {
             return Ok((event, RawJson::from_parsed(data)));
         }
@@ -553,5 +558,96 @@ impl BackendEvent {
     /// `true` for the events that end a response (`completed`, `failed`, `incomplete`).
     pub fn is_terminal(&self) -> bool {
         matches!(self, BackendEvent::Completed(_) | BackendEvent::Failed(_) | BackendEvent::Incomplete(_))
+    }
+}
+
+/// The `type` of a payload that starts exactly `{"type":"…"` (the backend's compact form), read
+/// without parsing; `None` for any other layout, or a tag of 64 bytes or more or with escapes.
+pub(crate) fn leading_type(data: &str) -> Option<&str> {
+    let rest = data.strip_prefix(r#"{"type":""#)?;
+    let head = &rest.as_bytes()[..rest.len().min(64)];
+    let end = head.iter().position(|&b| b == b'"' || b == b'\\')?;
+    (head[end] == b'"').then(|| &rest[..end])
+}
+
+/// Whether `data` starts exactly `{"type":"response.output_text.delta"` or
+/// `{"type":"response.function_call_arguments.delta"` (the backend's compact form), so that
+/// [`DeltaRef::parse`] may read it.
+pub(crate) fn is_delta(data: &str) -> bool {
+    let Some(rest) = data.strip_prefix(r#"{"type":"response."#) else { return false };
+    let rest = rest.as_bytes();
+    rest.starts_with(&TEXT_DELTA.as_bytes()[9..]) && rest.get(TEXT_DELTA.len() - 9) == Some(&b'"')
+        || rest.starts_with(&ARGUMENTS_DELTA.as_bytes()[9..])
+            && rest.get(ARGUMENTS_DELTA.len() - 9) == Some(&b'"')
+}
+
+/// A text or argument delta read in place from its payload: the streaming hot path, which
+/// allocates nothing but a delta with escapes.
+///
+/// It reads exactly what [`BackendEvent::parse`] reads into [`ContentDeltaEvent`] (for
+/// `response.output_text.delta`) or [`ArgumentsDeltaEvent`] (for
+/// `response.function_call_arguments.delta`), without the fields the mapper does not use.
+/// Whatever it cannot read the same way (another type, a repeated or mistyped field) is
+/// `None`, and the caller takes the general path. The other delta's fields are read too, and
+/// unused: the typed event keeps them among its unmodelled fields, which the mapper ignores.
+#[derive(Debug, PartialEq)]
+pub(crate) enum DeltaRef<'a> {
+    /// `response.output_text.delta`.
+    Text {
+        /// The item the text belongs to.
+        item_id: Option<Cow<'a, str>>,
+        /// The new text.
+        delta: Cow<'a, str>,
+    },
+    /// `response.function_call_arguments.delta`.
+    Arguments {
+        /// The `function_call` item.
+        item_id: Option<Cow<'a, str>>,
+        /// The call id, when the server sends it here.
+        call_id: Option<Cow<'a, str>>,
+        /// The new argument text.
+        delta: Cow<'a, str>,
+    },
+}
+
+/// `response.output_text.delta`.
+pub(crate) const TEXT_DELTA: &str = "response.output_text.delta";
+
+/// `response.function_call_arguments.delta`.
+pub(crate) const ARGUMENTS_DELTA: &str = "response.function_call_arguments.delta";
+
+impl<'a> DeltaRef<'a> {
+    /// Reads `data`, a payload whose `type` is [`TEXT_DELTA`] or [`ARGUMENTS_DELTA`] (see the
+    /// type's documentation).
+    pub(crate) fn parse(data: &'a str) -> Option<Self> {
+        /// The fields of both deltas, borrowed; others are skipped. Each is typed as the typed
+        /// events type it, so what reads here reads there.
+        #[derive(Deserialize)]
+        struct Fields<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Cow<'a, str>,
+            #[serde(borrow, default)]
+            item_id: Option<Cow<'a, str>>,
+            #[serde(default, rename = "output_index")]
+            _output_index: Option<u64>,
+            #[serde(default, rename = "content_index")]
+            _content_index: Option<u64>,
+            #[serde(borrow, default)]
+            call_id: Option<Cow<'a, str>>,
+            #[serde(borrow, default)]
+            delta: Cow<'a, str>,
+            #[serde(default, rename = "sequence_number")]
+            _sequence_number: Option<u64>,
+        }
+
+        let fields: Fields<'a> = serde_json::from_str(data).ok()?;
+        let delta = fields.delta;
+        match &*fields.kind {
+            TEXT_DELTA => Some(DeltaRef::Text { item_id: fields.item_id, delta }),
+            ARGUMENTS_DELTA => {
+                Some(DeltaRef::Arguments { item_id: fields.item_id, call_id: fields.call_id, delta })
+            }
+            _ => None,
+        }
     }
 }

@@ -34,7 +34,7 @@ use serde_json::Value;
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct RawJson(Arc<String>);
+pub struct RawJson(Arc<str>);
 
 impl RawJson {
     /// Keeps `text` after checking it is exactly one JSON value (surrounding whitespace allowed).
@@ -43,23 +43,23 @@ impl RawJson {
         let mut deserializer = serde_json::Deserializer::from_str(&text);
         IgnoredAny::deserialize(&mut deserializer)?;
         deserializer.end()?;
-        Ok(RawJson(Arc::new(text)))
+        Ok(RawJson(Arc::from(text)))
     }
 
-    /// Keeps `text` that a JSON parser has just read whole without error.
-    pub(crate) fn from_parsed(text: String) -> Self {
-        RawJson(Arc::new(text))
+    /// Keeps `text` that a JSON parser has just read whole without error (shared, not copied).
+    pub(crate) fn from_parsed(text: Arc<str>) -> Self {
+        RawJson(text)
     }
 
     /// The JSON text of `value`.
     pub fn from_value(value: &Value) -> Self {
-        RawJson(Arc::new(value.to_string()))
+        RawJson(Arc::from(value.to_string()))
     }
 
     /// The JSON text of anything serializable as JSON (`None` when serialization fails, which
     /// serde's derived implementations never do).
     pub(crate) fn serialize_from<T: Serialize + ?Sized>(value: &T) -> Option<Self> {
-        serde_json::to_string(value).ok().map(|text| RawJson(Arc::new(text)))
+        serde_json::to_string(value).ok().map(|text| RawJson(Arc::from(text)))
     }
 
     /// The JSON text, exactly as kept.
@@ -83,7 +83,7 @@ impl RawJson {
 
 impl fmt::Debug for RawJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RawJson").field(&self.0.as_str()).finish()
+        f.debug_tuple("RawJson").field(&&*self.0).finish()
     }
 }
 
@@ -127,7 +127,7 @@ impl Serialize for RawJson {
 impl<'de> Deserialize<'de> for RawJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
-        serde_json::to_string(&value).map(|text| RawJson(Arc::new(text))).map_err(D::Error::custom)
+        serde_json::to_string(&value).map(|text| RawJson(Arc::from(text))).map_err(D::Error::custom)
     }
 }
 

@@ -4,13 +4,20 @@
 //! One path, two endings: a streaming call hands the caller the v1 events as they come; a
 //! non-streaming call feeds the very same events into the accumulator. The two can never
 //! disagree. The schema is documented in `docs/stream_event_schema_v1.md`.
+//!
+//! A [`StreamEvent`]'s identifiers (`response_id`, `call_id`, `name`) are shared strings
+//! (`Arc<str>`): every event of a response points at one `response_id`, so making an event
+//! never copies it. Read them as `&str` with `as_deref()`.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::backend::{BackendEvent, BackendResponse, ResponseEvent};
+use crate::backend::{
+    BackendEvent, BackendResponse, DeltaRef, NotJsonError, ResponseEvent, is_delta, leading_type,
+};
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
 use crate::raw::RawJson;
 use crate::response::{FinishReason, Response, ResponseError, ToolCall, Usage};
@@ -66,16 +73,16 @@ pub struct StreamEvent {
     pub kind: StreamEventType,
     /// The response this event belongs to, once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_id: Option<String>,
+    pub response_id: Option<Arc<str>>,
     /// New text (`text_delta`, `reasoning_delta`, `tool_call_arguments_delta`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delta: Option<String>,
     /// The tool call's id (`tool_call_*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call_id: Option<String>,
+    pub call_id: Option<Arc<str>>,
     /// The tool's name (`tool_call_*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// The complete tool call (`tool_call_done`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call: Option<Box<ToolCall>>,
@@ -121,16 +128,16 @@ pub struct StreamClosedEarly;
 
 #[derive(Debug, Default)]
 struct CallState {
-    item_id: Option<String>,
-    call_id: Option<String>,
-    name: Option<String>,
+    item_id: Option<Arc<str>>,
+    call_id: Option<Arc<str>>,
+    name: Option<Arc<str>>,
     arguments: String,
     started: bool,
     done: bool,
 }
 
 impl CallState {
-    fn id(&self) -> Option<String> {
+    fn id(&self) -> Option<Arc<str>> {
         self.call_id.clone().or_else(|| self.item_id.clone())
     }
 }
@@ -185,7 +192,7 @@ impl RawSlot<'_> {
 #[derive(Debug)]
 pub struct EventMapper {
     keep_raw: bool,
-    response_id: Option<String>,
+    response_id: Option<Arc<str>>,
     started: bool,
     terminated: bool,
     errored: bool,
@@ -268,7 +275,7 @@ impl EventMapper {
         }
         let source = &mut RawSlot { event: None, raw: Some(raw) };
         match event {
-            BackendEvent::OutputTextDelta(e) => self.text_delta(&e.item_id, e.delta, source, out),
+            BackendEvent::OutputTextDelta(e) => self.text_delta(e.item_id.as_deref(), e.delta, source, out),
             BackendEvent::FunctionCallArgumentsDelta(e) => {
                 self.arguments_delta(e.item_id.as_deref(), e.call_id.as_deref(), e.delta, source, out);
             }
@@ -278,18 +285,98 @@ impl EventMapper {
         }
     }
 
+    /// Decodes and maps one SSE frame (its `event:` name and `data:` text), appending the v1
+    /// events to `out`: the streaming hot path.
+    ///
+    /// Same events as [`BackendEvent::parse_with_raw`] followed by
+    /// [`map_with_raw_into`](Self::map_with_raw_into), with `data` shared as every event's
+    /// `raw`. Text and argument deltas, nearly all of a stream, are read in place: the only
+    /// allocation they cost is the delta the v1 event owns. Pass the frame's `Arc<str>` to
+    /// copy nothing else.
+    ///
+    /// # Errors
+    ///
+    /// [`NotJsonError`] when `data` is not JSON; nothing is emitted for that frame, and the
+    /// mapper carries on with the next.
+    ///
+    /// ```
+    /// use codex_schema::{EventMapper, StreamEventType};
+    /// let mut mapper = EventMapper::new();
+    /// let mut events = Vec::new();
+    /// let data = r#"{"type":"response.output_text.delta","item_id":"m1","delta":"Hi"}"#;
+    /// mapper.map_sse(Some("response.output_text.delta"), data, &mut events)?;
+    /// assert_eq!(events[1].kind, StreamEventType::TextDelta);
+    /// assert_eq!(events[1].delta.as_deref(), Some("Hi"));
+    /// assert_eq!(events[1].raw.as_ref().unwrap().as_str(), data);
+    /// assert!(mapper.map_sse(None, "{not json", &mut events).is_err());
+    /// # Ok::<(), codex_schema::NotJsonError>(())
+    /// ```
+    pub fn map_sse(
+        &mut self,
+        event_name: Option<&str>,
+        data: impl Into<Arc<str>>,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), NotJsonError> {
+        let data: Arc<str> = data.into();
+        if is_delta(&data) {
+            if let Some(delta) = DeltaRef::parse(&data) {
+                if !self.terminated {
+                    let raw = RawJson::from_parsed(Arc::clone(&data));
+                    self.map_delta(delta, &mut RawSlot { event: None, raw: Some(raw) }, out);
+                }
+                return Ok(());
+            }
+        } else if leading_type(&data).is_some_and(|tag| Self::IGNORED.contains(&tag)) {
+            // Types that map to nothing need no typed parse, only the check that they are JSON.
+            return serde_json::from_str::<serde::de::IgnoredAny>(&data)
+                .map(drop)
+                .map_err(|e| NotJsonError { reason: e.to_string() });
+        }
+        let (event, raw) = BackendEvent::parse_with_raw(event_name, data)?;
+        self.map_with_raw_into(event, raw, out);
+        Ok(())
+    }
+
+    /// The backend event types that produce no v1 event (`map_event` ignores them).
+    const IGNORED: &'static [&'static str] = &[
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.done",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_part.done",
+        "response.reasoning_summary_text.done",
+        "response.reasoning_text.done",
+        "response.custom_tool_call_input.delta",
+        "response.custom_tool_call_input.done",
+        "codex.rate_limits",
+        "keepalive",
+    ];
+
+    /// A delta read in place by [`map_sse`](Self::map_sse).
+    fn map_delta(&mut self, delta: DeltaRef<'_>, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
+        match delta {
+            DeltaRef::Text { item_id, delta } => {
+                self.text_delta(item_id.as_deref(), delta.into_owned(), source, out)
+            }
+            DeltaRef::Arguments { item_id, call_id, delta } => {
+                self.arguments_delta(item_id.as_deref(), call_id.as_deref(), delta.into_owned(), source, out);
+            }
+        }
+    }
+
     /// `response.output_text.delta`, whether the event was borrowed or given.
     fn text_delta(
         &mut self,
-        item_id: &Option<String>,
+        item_id: Option<&str>,
         delta: String,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
         self.ensure_started(source, out);
-        if self.last_text_item.as_ref() != Some(item_id) {
+        if self.last_text_item.as_ref().map(Option::as_deref) != Some(item_id) {
+            let item_id = item_id.map(str::to_owned);
             self.text_streamed.insert(item_id.clone());
-            self.last_text_item = Some(item_id.clone());
+            self.last_text_item = Some(item_id);
         }
         if !delta.is_empty() {
             let mut ev = self.event(StreamEventType::TextDelta, source);
@@ -333,7 +420,7 @@ impl EventMapper {
         match event {
             BackendEvent::Created(e) | BackendEvent::InProgress(e) | BackendEvent::Queued(e) => {
                 if self.response_id.is_none() && !e.response.id.is_empty() {
-                    self.response_id = Some(e.response.id.clone());
+                    self.response_id = Some(e.response.id.as_str().into());
                 }
                 self.ensure_started(source, out);
             }
@@ -342,15 +429,17 @@ impl EventMapper {
                 if let Item::FunctionCall(call) = &e.item {
                     let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
                     let state = &mut self.calls[index];
-                    state.call_id = Some(call.call_id.clone());
-                    state.name = Some(call.name.clone());
+                    state.call_id = Some(call.call_id.as_str().into());
+                    state.name = Some(call.name.as_str().into());
                     if !call.arguments.is_empty() {
                         state.arguments.clone_from(&call.arguments);
                     }
                     self.start_call(index, source, out);
                 }
             }
-            BackendEvent::OutputTextDelta(e) => self.text_delta(&e.item_id, e.delta.clone(), source, out),
+            BackendEvent::OutputTextDelta(e) => {
+                self.text_delta(e.item_id.as_deref(), e.delta.clone(), source, out);
+            }
             BackendEvent::ReasoningSummaryTextDelta(e) => {
                 self.ensure_started(source, out);
                 let key = ReasoningKey::Summary(e.item_id.clone(), e.summary_index);
@@ -377,8 +466,8 @@ impl EventMapper {
                 let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
                 let state = &mut self.calls[index];
                 state.arguments.clone_from(&e.arguments);
-                if e.name.is_some() {
-                    state.name.clone_from(&e.name);
+                if let Some(name) = &e.name {
+                    state.name = Some(name.as_str().into());
                 }
                 self.start_call(index, source, out);
             }
@@ -453,16 +542,16 @@ impl EventMapper {
         if let Some(index) = found {
             let state = &mut self.calls[index];
             if state.item_id.is_none() {
-                state.item_id = item_id.map(str::to_owned);
+                state.item_id = item_id.map(Arc::from);
             }
             if state.call_id.is_none() {
-                state.call_id = call_id.map(str::to_owned);
+                state.call_id = call_id.map(Arc::from);
             }
             return index;
         }
         self.calls.push(CallState {
-            item_id: item_id.map(str::to_owned),
-            call_id: call_id.map(str::to_owned),
+            item_id: item_id.map(Arc::from),
+            call_id: call_id.map(Arc::from),
             ..CallState::default()
         });
         self.calls.len() - 1
@@ -488,14 +577,14 @@ impl EventMapper {
         self.calls[index].done = true;
         let state = &self.calls[index];
         let call = ToolCall::new(
-            state.item_id.clone(),
-            state.id().unwrap_or_default(),
-            state.name.clone().unwrap_or_default(),
+            state.item_id.as_deref().map(str::to_owned),
+            state.id().as_deref().unwrap_or_default().to_owned(),
+            state.name.as_deref().unwrap_or_default().to_owned(),
             state.arguments.clone(),
         );
         let mut ev = self.event(StreamEventType::ToolCallDone, source);
-        ev.call_id = Some(call.call_id.clone());
-        ev.name = Some(call.name.clone());
+        ev.call_id = Some(state.id().unwrap_or_else(|| Arc::from("")));
+        ev.name = Some(state.name.clone().unwrap_or_else(|| Arc::from("")));
         ev.tool_call = Some(Box::new(call));
         out.push(ev);
     }
@@ -555,8 +644,8 @@ impl EventMapper {
             Item::FunctionCall(call) => {
                 let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
                 let state = &mut self.calls[index];
-                state.call_id = Some(call.call_id.clone());
-                state.name = Some(call.name.clone());
+                state.call_id = Some(call.call_id.as_str().into());
+                state.name = Some(call.name.as_str().into());
                 if !call.arguments.is_empty() || state.arguments.is_empty() {
                     state.arguments.clone_from(&call.arguments);
                 }
@@ -574,7 +663,7 @@ impl EventMapper {
         out: &mut Vec<StreamEvent>,
     ) {
         if self.response_id.is_none() && !e.response.id.is_empty() {
-            self.response_id = Some(e.response.id.clone());
+            self.response_id = Some(e.response.id.as_str().into());
         }
         self.ensure_started(source, out);
         if self.items.is_empty() {
@@ -642,7 +731,7 @@ impl ResponseAccumulator {
     pub fn push(&mut self, event: &StreamEvent) {
         let response = &mut self.response;
         if let (true, Some(id)) = (response.id.is_empty(), &event.response_id) {
-            response.id.clone_from(id);
+            response.id.push_str(id);
         }
         match event.kind {
             StreamEventType::TextDelta => {

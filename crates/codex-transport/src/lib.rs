@@ -23,9 +23,9 @@
 //!
 //! assert_eq!(frames.len(), 2);
 //! assert_eq!(frames[0].event.as_deref(), Some("response.output_text.delta"));
-//! assert_eq!(frames[0].data, r#"{"delta":"Hello"}"#);
+//! assert_eq!(&*frames[0].data, r#"{"delta":"Hello"}"#);
 //! assert_eq!(frames[1].event_type(), "message");
-//! assert_eq!(frames[1].data, r#"{"delta":"!"}"#);
+//! assert_eq!(&*frames[1].data, r#"{"delta":"!"}"#);
 //! # Ok::<(), codex_transport::SseError>(())
 //! ```
 //!

@@ -29,6 +29,7 @@
 
 use std::fmt;
 use std::mem;
+use std::sync::Arc;
 
 use memchr::{memchr, memchr2};
 
@@ -38,22 +39,35 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The data payload that ends an OpenAI-style stream.
 const DONE: &str = "[DONE]";
 
+/// How many event names the decoder remembers for reuse.
+const NAME_CACHE: usize = 16;
+
+/// Longer event names are not remembered (they are not the names of a protocol).
+const NAME_CACHE_MAX_LEN: usize = 64;
+
 const KIB: usize = 1024;
 const MIB: usize = 1024 * KIB;
+
+/// The data buffer is kept from event to event up to this capacity.
+const KEPT_BUFFER: usize = 64 * KIB;
 
 /// One dispatched Server-Sent Event.
 ///
 /// `event` is `None` when the event had no (or an empty) `event` field: such an event has the
 /// spec's default type, `message` (see [`SseFrame::event_type`]).
+///
+/// The texts are shared (`Arc<str>`): cloning a frame, or keeping its data after the frame is
+/// gone, copies nothing. The decoder hands out one `Arc` per event name it has seen recently,
+/// so a stream of a few event types does not allocate a name per event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SseFrame {
     /// The value of the event's last `event` field; `None` when it had none or it was empty.
-    pub event: Option<String>,
+    pub event: Option<Arc<str>>,
     /// The event's `data` lines joined with `\n` (without a trailing newline).
-    pub data: String,
+    pub data: Arc<str>,
     /// The stream's last event ID when this event was dispatched (the last `id` field seen so far
     /// in the stream, not necessarily in this event); `None` while it is empty.
-    pub id: Option<String>,
+    pub id: Option<Arc<str>>,
     /// The reconnection time in milliseconds, when this event's own lines carried a valid `retry`
     /// field. [`SseDecoder::retry`] keeps the latest value for the whole stream.
     pub retry: Option<u64>,
@@ -130,7 +144,7 @@ enum State {
 /// assert!(frames.is_empty()); // no blank line yet
 /// decoder.feed(b"ta: b\n\n", &mut frames)?;
 /// assert_eq!(frames[0].event.as_deref(), Some("ping"));
-/// assert_eq!(frames[0].data, "a\nb");
+/// assert_eq!(&*frames[0].data, "a\nb");
 /// assert_eq!(frames[0].id.as_deref(), Some("7"));
 /// assert!(!decoder.finish()); // nothing was cut off
 /// # Ok::<(), codex_transport::SseError>(())
@@ -149,14 +163,21 @@ pub struct SseDecoder {
     data: String,
     /// The spec's event type buffer.
     event_type: String,
+    /// The event type buffer holds `names[i]`, left unwritten: the line matched a name handed
+    /// out before, byte for byte.
+    event_known: Option<usize>,
     /// A field line (other than a comment) has been read since the last blank line.
     in_event: bool,
     /// The spec's last event ID buffer, set by `id` fields.
     id_buffer: String,
     /// `id_buffer` changed since the last blank line.
     id_changed: bool,
-    /// The spec's "last event ID string": the buffer as of the last blank line.
-    last_event_id: String,
+    /// The spec's "last event ID string": the buffer as of the last blank line (`None` while
+    /// empty), shared with the frames that carry it.
+    last_event_id: Option<Arc<str>>,
+    /// The event names handed out recently, reused while a frame's name matches one (see
+    /// [`SseDecoder::event_name`]).
+    names: Vec<Arc<str>>,
     /// A valid `retry` field seen since the last blank line.
     event_retry: Option<u64>,
     /// The stream's reconnection time: the last valid `retry` field seen.
@@ -177,10 +198,12 @@ impl SseDecoder {
             at_stream_start: true,
             data: String::new(),
             event_type: String::new(),
+            event_known: None,
             in_event: false,
             id_buffer: String::new(),
             id_changed: false,
-            last_event_id: String::new(),
+            last_event_id: None,
+            names: Vec::new(),
             event_retry: None,
             retry: None,
         }
@@ -212,7 +235,7 @@ impl SseDecoder {
     /// The stream's last event ID, as of the last blank line: what an EventSource would send in
     /// `Last-Event-ID` when reconnecting. `None` while it is empty.
     pub fn last_event_id(&self) -> Option<&str> {
-        (!self.last_event_id.is_empty()).then_some(self.last_event_id.as_str())
+        self.last_event_id.as_deref()
     }
 
     /// The stream's reconnection time in milliseconds: the last valid `retry` field seen, even in
@@ -267,6 +290,8 @@ impl SseDecoder {
         self.line = Vec::new();
         self.data = String::new();
         self.event_type = String::new();
+        self.event_known = None;
+        self.names = Vec::new();
         self.in_event = false;
         self.pending_cr = false;
     }
@@ -320,7 +345,7 @@ impl SseDecoder {
 
     /// Refuses the event when its buffers plus `line_len` bytes of the current line exceed the limit.
     fn check_size(&self, line_len: usize) -> Result<(), SseError> {
-        let size = self.data.len() + self.event_type.len() + line_len;
+        let size = self.data.len() + self.event_type_len() + line_len;
         if size > self.max_event_size {
             return Err(SseError::EventTooLarge { limit: self.max_event_size });
         }
@@ -361,7 +386,11 @@ impl SseDecoder {
             }
             b"event" => {
                 self.event_type.clear();
-                push_lossy(&mut self.event_type, value);
+                // Names repeat: a line equal to one handed out before is not decoded again.
+                self.event_known = self.names.iter().position(|name| name.as_bytes() == value);
+                if self.event_known.is_none() {
+                    push_lossy(&mut self.event_type, value);
+                }
                 self.check_size(0)?;
             }
             // An `id` containing NUL is ignored.
@@ -385,13 +414,16 @@ impl SseDecoder {
     /// The blank-line step: dispatch the event being accumulated, if it has data.
     fn dispatch(&mut self, frames: &mut Vec<SseFrame>) {
         if self.id_changed {
-            self.last_event_id.clone_from(&self.id_buffer);
+            if self.last_event_id.as_deref().unwrap_or_default() != self.id_buffer {
+                self.last_event_id = (!self.id_buffer.is_empty()).then(|| Arc::from(self.id_buffer.as_str()));
+            }
             self.id_changed = false;
         }
         self.in_event = false;
         let retry = self.event_retry.take();
         if self.data.is_empty() {
             self.event_type.clear();
+            self.event_known = None;
             return;
         }
         // Every data line ended with LF; the spec removes the last one.
@@ -400,13 +432,47 @@ impl SseDecoder {
             self.state = State::Done;
             return;
         }
-        let event = if self.event_type.is_empty() { None } else { Some(mem::take(&mut self.event_type)) };
-        frames.push(SseFrame {
-            event,
-            data: mem::take(&mut self.data),
-            id: self.last_event_id().map(str::to_owned),
-            retry,
-        });
+        let event = match self.event_known.take() {
+            Some(index) => Some(self.promote(index)),
+            None if self.event_type.is_empty() => None,
+            None => Some(self.event_name()),
+        };
+        self.event_type.clear();
+        // One allocation for the data; the buffer keeps its capacity for the next event.
+        let data = Arc::from(self.data.as_str());
+        if self.data.capacity() > KEPT_BUFFER {
+            // A rare large event: do not hold its size for the rest of the stream.
+            self.data = String::new();
+        } else {
+            self.data.clear();
+        }
+        frames.push(SseFrame { event, data, id: self.last_event_id.clone(), retry });
+    }
+
+    /// The length of the spec's event type buffer.
+    fn event_type_len(&self) -> usize {
+        self.event_known.map_or(self.event_type.len(), |index| self.names[index].len())
+    }
+
+    /// `names[index]`, moved first: a stream usually repeats the last name.
+    fn promote(&mut self, index: usize) -> Arc<str> {
+        if index > 0 {
+            self.names[..=index].rotate_right(1);
+        }
+        self.names[0].clone()
+    }
+
+    /// The shared text of the event name in `event_type` (a name not handed out recently): a
+    /// new one, remembered while fewer than [`NAME_CACHE`] are.
+    fn event_name(&mut self) -> Arc<str> {
+        let name: Arc<str> = Arc::from(self.event_type.as_str());
+        if name.len() <= NAME_CACHE_MAX_LEN {
+            if self.names.len() == NAME_CACHE {
+                self.names.pop();
+            }
+            self.names.insert(0, name.clone());
+        }
+        name
     }
 }
 
@@ -422,7 +488,7 @@ impl fmt::Debug for SseDecoder {
         f.debug_struct("SseDecoder")
             .field("max_event_size", &self.max_event_size)
             .field("state", &self.state)
-            .field("buffered_bytes", &(self.line.len() + self.data.len() + self.event_type.len()))
+            .field("buffered_bytes", &(self.line.len() + self.data.len() + self.event_type_len()))
             .field("last_event_id", &self.last_event_id())
             .field("retry", &self.retry)
             .finish_non_exhaustive()

@@ -155,9 +155,9 @@ impl Stream {
                         return (frames, true);
                     }
                     frames.push(SseFrame {
-                        event: (!event.is_empty()).then(|| event.clone()),
-                        data: std::mem::take(&mut data),
-                        id: (!last_id.is_empty()).then(|| last_id.clone()),
+                        event: (!event.is_empty()).then(|| event.as_str().into()),
+                        data: std::mem::take(&mut data).into(),
+                        id: (!last_id.is_empty()).then(|| last_id.as_str().into()),
                         retry: event_retry,
                     });
                     event.clear();

@@ -34,15 +34,15 @@ fn assert_every_split(bytes: &[u8], expected: &[SseFrame]) {
 }
 
 fn message(data: &str) -> SseFrame {
-    SseFrame { data: data.to_owned(), ..SseFrame::default() }
+    SseFrame { data: data.into(), ..SseFrame::default() }
 }
 
 fn named(event: &str, data: &str) -> SseFrame {
-    SseFrame { event: Some(event.to_owned()), data: data.to_owned(), ..SseFrame::default() }
+    SseFrame { event: Some(event.into()), data: data.into(), ..SseFrame::default() }
 }
 
 fn datas(frames: &[SseFrame]) -> Vec<&str> {
-    frames.iter().map(|f| f.data.as_str()).collect()
+    frames.iter().map(|f| &*f.data).collect()
 }
 
 // ---- line endings ----------------------------------------------------------------------------
@@ -511,4 +511,54 @@ fn a_long_stream_decodes_in_bounded_chunks() {
     }
     assert_eq!(seen, count);
     assert!(!decoder.finish());
+}
+
+// ---- shared texts ----------------------------------------------------------------------------
+
+#[test]
+fn repeated_event_names_share_one_text_and_every_name_stays_right() {
+    // 40 names, more than the decoder remembers, each used in turn, then the first ones again.
+    let names: Vec<String> = (0..40).map(|i| format!("event.{i}")).collect();
+    let mut stream = Vec::new();
+    for name in names.iter().chain(&names[..3]).chain(&names[..3]) {
+        stream.extend_from_slice(format!("event: {name}\ndata: {name}\n\n").as_bytes());
+    }
+    let frames = decode(&stream);
+    assert_eq!(frames.len(), 46);
+    for frame in &frames {
+        assert_eq!(frame.event.as_deref(), Some(&*frame.data), "each frame keeps its own name");
+    }
+    // Frames 40..43 named `event.0`..`event.2` anew (forgotten by then); 43..46 reuse those.
+    for i in 0..3 {
+        let (first, again) = (&frames[40 + i], &frames[43 + i]);
+        assert!(std::sync::Arc::ptr_eq(first.event.as_ref().unwrap(), again.event.as_ref().unwrap()));
+    }
+    // The same name twice in a row is one shared text.
+    let frames = decode(b"event: e\ndata: 1\n\nevent: e\ndata: 2\n\nevent: f\ndata: 3\n\n");
+    assert!(std::sync::Arc::ptr_eq(frames[0].event.as_ref().unwrap(), frames[1].event.as_ref().unwrap()));
+    assert_eq!(frames[2].event.as_deref(), Some("f"));
+}
+
+#[test]
+fn a_name_seen_before_still_counts_toward_the_limit_and_can_be_replaced() {
+    // `ab` is known after the first event; held again, it still counts its 2 bytes.
+    let bytes = b"event: ab\ndata: x\n\nevent: ab\ndata: xyz\n\n";
+    let mut frames = Vec::new();
+    SseDecoder::new().with_max_event_size(11).feed(bytes, &mut frames).unwrap();
+    assert_eq!(frames, [named("ab", "x"), named("ab", "xyz")]);
+    let result = SseDecoder::new().with_max_event_size(10).feed(bytes, &mut frames);
+    assert!(result.is_err());
+    // A later `event` line in the same event replaces a known name, and an empty one clears it.
+    assert_eq!(
+        decode(b"event: a\ndata: 1\n\nevent: a\nevent: b\ndata: 2\n\nevent: a\nevent:\ndata: 3\n\n"),
+        [named("a", "1"), named("b", "2"), message("3")]
+    );
+}
+
+#[test]
+fn event_ids_are_shared_between_the_frames_that_carry_them() {
+    let frames = decode(b"id: 7\ndata: a\n\ndata: b\n\nid: 8\ndata: c\n\nid\ndata: d\n\n");
+    let ids: Vec<_> = frames.iter().map(|f| f.id.as_deref()).collect();
+    assert_eq!(ids, [Some("7"), Some("7"), Some("8"), None]);
+    assert!(std::sync::Arc::ptr_eq(frames[0].id.as_ref().unwrap(), frames[1].id.as_ref().unwrap()));
 }

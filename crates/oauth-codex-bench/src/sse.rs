@@ -1,7 +1,7 @@
 //! Workload `sse`: decode a recorded-shape SSE stream (text and tool-argument deltas) fed in
 //! fixed-size chunks, in process.
 //!
-//! * `ours`: the facade's path: `SseDecoder` → `BackendEvent::parse_with_raw` → `EventMapper`
+//! * `ours`: the facade's path: `SseDecoder` → `EventMapper::map_sse`
 //!   (stream events v1, each keeping its backend event in `raw`).
 //! * `eventsource`: `eventsource-stream` + `serde_json` to `Value`, what async-openai does.
 //! * `limit`: a minimal `memchr` line splitter and a typed, borrowing serde parse: the
@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use codex_schema::{BackendEvent, EventMapper, StreamEvent};
+use codex_schema::{EventMapper, StreamEvent};
 use codex_transport::{SseDecoder, SseFrame};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -137,9 +137,7 @@ pub(crate) fn run_ours(bytes: &[u8], chunk: usize) -> Result<u64, String> {
         decoder.feed(piece, &mut frames).map_err(|e| e.to_string())?;
         for frame in frames.drain(..) {
             count += 1;
-            let (event, raw) = BackendEvent::parse_with_raw(frame.event.as_deref(), frame.data)
-                .map_err(|e| e.to_string())?;
-            mapper.map_with_raw_into(event, raw, &mut mapped);
+            mapper.map_sse(frame.event.as_deref(), frame.data, &mut mapped).map_err(|e| e.to_string())?;
             v1 += mapped.len() as u64;
             mapped.clear();
             if mapper.is_terminated() {
@@ -249,6 +247,7 @@ pub(crate) fn run(implementation: &str, megabytes: usize, chunk: usize) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use codex_schema::BackendEvent;
 
     #[test]
     fn the_three_readers_count_the_same_events() {

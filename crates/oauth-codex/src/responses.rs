@@ -4,9 +4,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use codex_schema::{
-    BackendEvent, EventMapper, Item, ParameterValidationError, PreparedRequest, Response,
-    ResponseAccumulator, ResponseCreateParams, ResponseFormat, StreamEvent, StreamEventType, ValidationMode,
-    ValidationWarning, WarningCode, prepare_request,
+    EventMapper, Item, ParameterValidationError, PreparedRequest, Response, ResponseAccumulator,
+    ResponseCreateParams, ResponseFormat, StreamEvent, StreamEventType, ValidationMode, ValidationWarning,
+    WarningCode, prepare_request,
 };
 use codex_transport::{EventStream, HttpRequest, SdkRequestError};
 use futures_core::Stream;
@@ -223,14 +223,10 @@ impl Responses<'_> {
                         return;
                     }
                 };
-                let (event, raw) = match BackendEvent::parse_with_raw(frame.event.as_deref(), frame.data) {
-                    Ok(parsed) => parsed,
-                    Err(error) => {
-                        tracing::warn!(%error, "skipped an SSE event that is not JSON");
-                        continue;
-                    }
-                };
-                mapper.map_with_raw_into(event, raw, &mut events);
+                if let Err(error) = mapper.map_sse(frame.event.as_deref(), frame.data, &mut events) {
+                    tracing::warn!(%error, "skipped an SSE event that is not JSON");
+                    continue;
+                }
                 for event in events.drain(..) {
                     if let (Some((previous, input)), StreamEventType::ResponseCompleted) = (&record, event.kind) {
                         record_turn(&client, previous.clone(), input.clone(), &event).await;

@@ -1,0 +1,250 @@
+//! `EventMapper::map_sse` (the streaming hot path, which reads deltas in place and skips the
+//! types that map to nothing) makes exactly the events of the general path:
+//! `BackendEvent::parse_with_raw` then `EventMapper::map_with_raw_into`.
+
+use codex_schema::{BackendEvent, EventMapper, NotJsonError, StreamEvent};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+/// What one path made of one frame: its events (with `raw` as text) or its error.
+type Outcome = Result<Vec<(StreamEvent, Option<String>)>, NotJsonError>;
+
+fn with_raw_text(events: Vec<StreamEvent>) -> Vec<(StreamEvent, Option<String>)> {
+    events
+        .into_iter()
+        .map(|event| {
+            let raw = event.raw.as_ref().map(|raw| raw.as_str().to_owned());
+            (event, raw)
+        })
+        .collect()
+}
+
+/// Feeds the same frames to a mapper through each path and checks that every frame gives the
+/// same events (field by field, `raw` text included) or the same error, and so does `finish`.
+fn assert_paths_agree(frames: &[(Option<&str>, String)], keep_raw: bool) {
+    let mut fast = EventMapper::new().keep_raw(keep_raw);
+    let mut general = EventMapper::new().keep_raw(keep_raw);
+    for (name, data) in frames {
+        let mut out = Vec::new();
+        let fast_outcome: Outcome =
+            fast.map_sse(*name, data.as_str(), &mut out).map(|()| with_raw_text(std::mem::take(&mut out)));
+        let general_outcome: Outcome =
+            BackendEvent::parse_with_raw(*name, data.as_str()).map(|(event, raw)| {
+                general.map_with_raw_into(event, raw, &mut out);
+                with_raw_text(out)
+            });
+        assert_eq!(fast_outcome, general_outcome, "frame {name:?} {data}");
+    }
+    assert_eq!(fast.is_terminated(), general.is_terminated());
+    assert_eq!(fast.finish().map(with_raw_text), general.finish().map(with_raw_text));
+}
+
+fn frames_of(events: &[Value]) -> Vec<(Option<&'static str>, String)> {
+    events.iter().map(|event| (None, event.to_string())).collect()
+}
+
+fn fixture_frames(name: &str) -> Vec<(Option<String>, String)> {
+    let path = format!("{}/tests/fixtures/{name}.sse", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let name = block.lines().find_map(|l| l.strip_prefix("event: ")).map(str::to_owned);
+            let data: Vec<&str> = block.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+            (name, data.join("\n"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_fixture_maps_the_same_through_both_paths() {
+    for fixture in [
+        "plain_text",
+        "reasoning_then_text",
+        "function_call",
+        "parallel_function_calls",
+        "failed_context_length",
+        "incomplete_max_output_tokens",
+        "unknown_event",
+    ] {
+        let frames = fixture_frames(fixture);
+        let frames: Vec<(Option<&str>, String)> =
+            frames.iter().map(|(name, data)| (name.as_deref(), data.clone())).collect();
+        assert_paths_agree(&frames, true);
+        assert_paths_agree(&frames, false);
+    }
+}
+
+/// A payload for every known backend event type, each as the first event of a response (where
+/// anything the mapper did with it would at least start the response) and again mid-stream.
+#[test]
+fn every_known_event_type_maps_the_same_first_and_mid_stream() {
+    for tag in BackendEvent::KNOWN_TYPES {
+        let samples = [
+            json!({"type": tag}),
+            json!({"type": tag, "item_id": "i1", "output_index": 0, "content_index": 0, "summary_index": 0,
+                   "delta": "d", "text": "t", "arguments": "{}", "input": "x", "call_id": "c1", "name": "f",
+                   "part": {"type": "output_text", "text": "t"}, "message": "m", "code": "c",
+                   "item": {"type": "function_call", "id": "i1", "call_id": "c1", "name": "f", "arguments": "{}"},
+                   "response": {"id": "resp_1", "status": "completed", "usage": {"input_tokens": 1, "output_tokens": 2}}}),
+        ];
+        for sample in &samples {
+            assert_paths_agree(&frames_of(std::slice::from_ref(sample)), true);
+            let mid = [
+                json!({"type": "response.created", "response": {"id": "resp_1"}}),
+                json!({"type": "response.output_text.delta", "item_id": "m1", "delta": "Hi"}),
+                sample.clone(),
+                json!({"type": "response.function_call_arguments.delta", "item_id": "i1", "delta": "{"}),
+                json!({"type": "response.completed", "response": {"id": "resp_1"}}),
+            ];
+            assert_paths_agree(&frames_of(&mid), true);
+        }
+    }
+}
+
+/// Deltas that the in-place reader must hand to the general path, or read exactly as it does.
+#[test]
+fn unusual_deltas_map_the_same() {
+    let text = "response.output_text.delta";
+    let arguments = "response.function_call_arguments.delta";
+    let mut frames: Vec<(Option<&str>, String)> = Vec::new();
+    for tag in [text, arguments] {
+        for payload in [
+            json!({"type": tag, "delta": "plain"}).to_string(),
+            json!({"type": tag, "delta": "esc\"aped\n\u{1F642}", "item_id": "x\\y"}).to_string(),
+            json!({"type": tag}).to_string(),
+            json!({"type": tag, "delta": null}).to_string(),
+            json!({"type": tag, "delta": 5}).to_string(),
+            json!({"type": tag, "delta": "a", "item_id": null}).to_string(),
+            json!({"type": tag, "delta": "a", "item_id": 7}).to_string(),
+            json!({"type": tag, "delta": "a", "output_index": "0"}).to_string(),
+            json!({"type": tag, "delta": "a", "output_index": -1}).to_string(),
+            json!({"type": tag, "delta": "a", "content_index": 1}).to_string(),
+            json!({"type": tag, "delta": "a", "content_index": "x"}).to_string(),
+            json!({"type": tag, "delta": "a", "call_id": "c9"}).to_string(),
+            json!({"type": tag, "delta": "a", "call_id": 9}).to_string(),
+            json!({"type": tag, "delta": "a", "sequence_number": 3, "obfuscation": "zz", "extra": [1, {"k": null}]})
+                .to_string(),
+            format!(r#"{{"type":"{tag}","delta":"a","delta":"b"}}"#),
+            format!(r#"{{"type":"{tag}","type":"{tag}","delta":"a"}}"#),
+            format!(r#"{{"type":"{tag}","delta":"a","type":"response.output_text.done"}}"#),
+            format!(r#"{{"delta":"a","type":"{tag}"}}"#),
+            format!(r#"{{ "type" : "{tag}", "delta" : "spaced" }}"#),
+            format!(r#"{{"type":"{tag}","delta":"a"}} trailing"#),
+            format!(r#"{{"type":"{tag}","delta":"a""#),
+            format!(r#"{{"type":"{tag}\u002e","delta":"a"}}"#),
+        ] {
+            frames.push((None, payload.clone()));
+            frames.push((Some(tag), payload));
+        }
+    }
+    frames.push((Some(text), r#"{"delta":"no type, named frame"}"#.to_owned()));
+    frames.push((Some(arguments), r#"{"delta":"no type","item_id":"i2"}"#.to_owned()));
+    frames.push((Some("keepalive"), String::new()));
+    frames.push((None, "not json".to_owned()));
+    frames.push((None, r#"{"type":"response.content_part.added","part":{"#.to_owned()));
+    frames.push((None, r#"{"type":"keepalive"} {}"#.to_owned()));
+    frames.push((None, r#"{"type":"response.completed","response":{"id":"resp_9"}}"#.to_owned()));
+    frames.push((None, json!({"type": text, "delta": "after the end"}).to_string()));
+    assert_paths_agree(&frames, true);
+    assert_paths_agree(&frames, false);
+}
+
+/// Whose text was streamed decides whether a finished message repeats its text: the in-place
+/// reader keeps each delta's item.
+#[test]
+fn a_message_whose_text_was_not_streamed_repeats_it_in_both_paths() {
+    let message = |id: &str| {
+        json!({"type": "response.output_item.done", "item": {"type": "message", "id": id, "role": "assistant",
+            "content": [{"type": "output_text", "text": "whole"}]}})
+    };
+    let events = [
+        json!({"type": "response.created", "response": {"id": "resp_1"}}),
+        json!({"type": "response.output_text.delta", "item_id": "m1", "delta": "streamed"}),
+        message("m1"),
+        json!({"type": "response.output_text.delta", "item_id": "m3", "delta": "also streamed"}),
+        message("m2"),
+        json!({"type": "response.completed", "response": {"id": "resp_1"}}),
+    ];
+    assert_paths_agree(&frames_of(&events), true);
+}
+
+/// The one difference, on purpose: a number too large for a `serde_json::Value` in a field the
+/// mapper does not read makes the general path refuse the whole frame (its typed events keep
+/// unmodelled fields as `Value`s), so a text delta would be lost. The hot path keeps it.
+#[test]
+fn a_number_too_large_for_a_value_in_an_unread_field_loses_nothing() {
+    let data = r#"{"type":"response.output_text.delta","delta":"kept","n":1e400}"#;
+    assert!(BackendEvent::parse_with_raw(None, data).is_err());
+    let mut mapper = EventMapper::new();
+    let mut events = Vec::new();
+    mapper.map_sse(None, data, &mut events).unwrap();
+    assert_eq!(events[1].delta.as_deref(), Some("kept"));
+    assert_eq!(events[1].raw.as_ref().unwrap().as_str(), data);
+    // An event that maps to nothing is not an error either.
+    mapper.map_sse(None, r#"{"type":"codex.rate_limits","n":1e400}"#, &mut events).unwrap();
+    assert_eq!(events.len(), 2);
+}
+
+/// The JSON values a field may hold in the generated events, of every kind.
+fn field_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (0u64..4).prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[a-z\"\\\\\n é🙂]{0,6}".prop_map(Value::String),
+        Just(json!([1, "x"])),
+        Just(json!({"k": "v"})),
+    ]
+}
+
+/// Field names of both deltas and of the events around them, repeated and reordered.
+fn field_name() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "type",
+        "item_id",
+        "output_index",
+        "content_index",
+        "call_id",
+        "delta",
+        "sequence_number",
+        "obfuscation",
+    ])
+}
+
+/// One payload: a delta type first (usually) and any fields, written as JSON text by hand so
+/// that keys may repeat.
+fn payload() -> impl Strategy<Value = String> {
+    let tag = prop::sample::select(vec![
+        "response.output_text.delta",
+        "response.function_call_arguments.delta",
+        "response.output_text.done",
+        "keepalive",
+    ]);
+    (tag, any::<bool>(), prop::collection::vec((field_name(), field_value()), 0..6)).prop_map(
+        |(tag, type_first, fields)| {
+            let mut parts: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let tag_part = format!("\"type\":\"{tag}\"");
+            if type_first {
+                parts.insert(0, tag_part);
+            } else {
+                parts.push(tag_part);
+            }
+            format!("{{{}}}", parts.join(","))
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn generated_deltas_map_the_same(payloads in prop::collection::vec(payload(), 1..12), named in any::<bool>()) {
+        let frames: Vec<(Option<&str>, String)> = payloads
+            .into_iter()
+            .map(|p| (named.then_some("response.output_text.delta"), p))
+            .collect();
+        assert_paths_agree(&frames, true);
+    }
+}
