@@ -72,8 +72,9 @@ pub(crate) struct Turn {
 ///
 /// Nothing is lost by not waiting: a request that continues a turn waits until every turn
 /// handed over before it, by any client of the process, is written ([`Recorder::written`]),
-/// and dropping a client waits for its own turns. (Another process sees a turn once it is
-/// written, a fraction of a millisecond after the answer.)
+/// and dropping a client waits for its own turns; either cuts short the few milliseconds
+/// ([`GATHER`]) the writer waits after a turn for others to write with it. (Another process
+/// sees a turn once it is written: within about [`GATHER`] of the answer.)
 #[derive(Debug)]
 pub(crate) struct Recorder {
     queue: Mutex<Option<(mpsc::Sender<Job>, JoinHandle<()>)>>,
@@ -83,6 +84,11 @@ pub(crate) struct Recorder {
 
 /// How long dropping a client waits for its turns to be written.
 const DROP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long the writer gathers turns after the first of a batch before writing them: turns
+/// handed over meanwhile do not wake it again (a sender wakes only a receiver that waits).
+/// Anyone who waits for the writes cuts it short ([`Recorder::hurry`]).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// A turn to write: its sequence number, the store, the turn.
 type Job = (u64, CompatStore, Turn);
@@ -139,13 +145,16 @@ impl Recorder {
             let written = self.written.clone();
             let spawned =
                 std::thread::Builder::new().name("oauth-codex-recorder".to_owned()).spawn(move || {
-                    for (seq, store, turn) in rx {
-                        // A panic in one write must not stop the others, nor leave a continuing
-                        // request waiting for a turn that will never be marked written.
-                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            write_turn(&store, turn)
-                        }));
-                        written.mark(seq);
+                    while let Ok(first) = rx.recv() {
+                        std::thread::park_timeout(GATHER);
+                        for (seq, store, turn) in std::iter::once(first).chain(rx.try_iter()) {
+                            // A panic in one write must not stop the others, nor leave a
+                            // continuing request waiting for a turn never marked written.
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                write_turn(&store, turn)
+                            }));
+                            written.mark(seq);
+                        }
                     }
                 });
             match spawned {
@@ -165,9 +174,19 @@ impl Recorder {
         seq
     }
 
+    /// Ends the writer's gathering at once: someone waits for the writes.
+    fn hurry(&self) {
+        if let Some((_, handle)) = self.queue.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            handle.thread().unpark();
+        }
+    }
+
     /// Waits until every turn submitted so far is written (or failed to be).
     pub(crate) async fn written(&self) {
         let target = self.submitted.load(std::sync::atomic::Ordering::SeqCst);
+        if *self.written.watch.borrow() < target {
+            self.hurry();
+        }
         let mut written = self.written.watch.subscribe();
         let _ = written.wait_for(|done| *done >= target).await;
     }
@@ -175,6 +194,7 @@ impl Recorder {
     /// Blocks until the turn numbered `seq` (and every one before it) is written, for at most
     /// [`DROP_WAIT`] (a store another process keeps locked must not hang a drop).
     fn wait_blocking(&self, seq: u64) {
+        self.hurry();
         let done = self.written.done.lock().unwrap_or_else(|p| p.into_inner());
         let (done, waited) = self
             .written
@@ -197,6 +217,7 @@ impl Drop for Recorder {
         let queue = self.queue.get_mut().unwrap_or_else(|p| p.into_inner()).take();
         if let Some((tx, handle)) = queue {
             drop(tx);
+            handle.thread().unpark();
             let _ = handle.join();
         }
     }
