@@ -2,7 +2,10 @@
 //! types that map to nothing) makes exactly the events of the general path:
 //! `BackendEvent::parse_with_raw` then `EventMapper::map_with_raw_into`.
 
+mod common;
+
 use codex_schema::{BackendEvent, EventMapper, NotJsonError, StreamEvent};
+use common::{FIXTURES, fixture, frames};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -43,31 +46,10 @@ fn frames_of(events: &[Value]) -> Vec<(Option<&'static str>, String)> {
     events.iter().map(|event| (None, event.to_string())).collect()
 }
 
-fn fixture_frames(name: &str) -> Vec<(Option<String>, String)> {
-    let path = format!("{}/tests/fixtures/{name}.sse", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    text.split("\n\n")
-        .filter(|block| !block.trim().is_empty())
-        .map(|block| {
-            let name = block.lines().find_map(|l| l.strip_prefix("event: ")).map(str::to_owned);
-            let data: Vec<&str> = block.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
-            (name, data.join("\n"))
-        })
-        .collect()
-}
-
 #[test]
 fn every_fixture_maps_the_same_through_both_paths() {
-    for fixture in [
-        "plain_text",
-        "reasoning_then_text",
-        "function_call",
-        "parallel_function_calls",
-        "failed_context_length",
-        "incomplete_max_output_tokens",
-        "unknown_event",
-    ] {
-        let frames = fixture_frames(fixture);
+    for name in FIXTURES {
+        let frames = frames(&fixture(name));
         let frames: Vec<(Option<&str>, String)> =
             frames.iter().map(|(name, data)| (name.as_deref(), data.clone())).collect();
         assert_paths_agree(&frames, true);

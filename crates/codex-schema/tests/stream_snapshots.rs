@@ -1,34 +1,13 @@
 //! Backend SSE sequences → stream events v1 → `Response`, snapshotted and checked.
 
+mod common;
+
+use common::{FIXTURES, fixture, frames};
+
 use codex_schema::{
     BackendEvent, EventMapper, FinishReason, Item, Response, ResponseAccumulator, StreamEvent,
     StreamEventType,
 };
-
-/// Splits a recorded SSE file into (event name, data) frames. Test-only: the real decoder,
-/// with every WHATWG rule, lives in codex-transport.
-fn frames(text: &str) -> Vec<(Option<String>, String)> {
-    text.split("\n\n")
-        .filter(|block| !block.trim().is_empty())
-        .map(|block| {
-            let mut name = None;
-            let mut data = Vec::new();
-            for line in block.lines() {
-                if let Some(value) = line.strip_prefix("event: ") {
-                    name = Some(value.to_owned());
-                } else if let Some(value) = line.strip_prefix("data: ") {
-                    data.push(value);
-                }
-            }
-            (name, data.join("\n"))
-        })
-        .collect()
-}
-
-fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}.sse", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
-}
 
 /// Runs a fixture through the mapper (without per-event raw, to keep snapshots readable) and
 /// the accumulator.
@@ -191,15 +170,7 @@ fn unknown_event_is_kept_whole() {
 
 #[test]
 fn streaming_and_accumulated_text_agree_for_every_fixture() {
-    for name in [
-        "plain_text",
-        "reasoning_then_text",
-        "function_call",
-        "parallel_function_calls",
-        "failed_context_length",
-        "incomplete_max_output_tokens",
-        "unknown_event",
-    ] {
+    for name in FIXTURES {
         let (events, response) = run(name);
         let streamed: String = events
             .iter()
