@@ -94,6 +94,8 @@ pub fn backend_event(data: &[u8]) {
     let mut mapper = EventMapper::new();
     // The streaming hot path, fed the same frames: payloads kept as text, events moved.
     let mut raw_mapper = EventMapper::new();
+    // The transport's entry, `map_sse` (deltas read in place), fed the same frames.
+    let mut sse_mapper = EventMapper::new();
     let mut accumulator = ResponseAccumulator::new();
     for line in text.split('\n') {
         let (name, payload) = match line.split_once('\t') {
@@ -105,6 +107,13 @@ pub fn backend_event(data: &[u8]) {
                 BackendEvent::parse_with_raw(name, payload.to_owned()).is_err(),
                 "parse_with_raw accepts {payload:?}"
             );
+            // `map_sse` refuses it too, unless the payload is JSON that only a `Value` cannot
+            // hold (a number out of range in a field it does not read): its one documented
+            // difference. A throwaway mapper keeps `sse_mapper` in step with the others.
+            if EventMapper::new().map_sse(name, payload, &mut Vec::new()).is_ok() {
+                let reason = serde_json::from_str::<serde_json::Value>(payload).unwrap_err().to_string();
+                assert!(reason.contains("number out of range"), "map_sse accepts {payload:?} ({reason})");
+            }
             continue;
         };
         let _ = event.type_name();
@@ -116,6 +125,9 @@ pub fn backend_event(data: &[u8]) {
         let events = mapper.map(&event);
         let mut raw_events = Vec::new();
         raw_mapper.map_with_raw_into(same, raw, &mut raw_events);
+        let mut sse_events = Vec::new();
+        sse_mapper.map_sse(name, payload, &mut sse_events).expect("map_sse refuses what parse accepts");
+        assert_eq!(sse_events, raw_events, "map_sse and map_with_raw_into disagree on {payload:?}");
         assert!(!was_terminated || events.is_empty(), "events were emitted after response_completed");
         let without_raw = |events: &[codex_schema::StreamEvent]| -> Vec<codex_schema::StreamEvent> {
             events
