@@ -574,11 +574,10 @@ pub(crate) fn leading_type(data: &str) -> Option<&str> {
 /// `{"type":"response.function_call_arguments.delta"` (the backend's compact form), so that
 /// [`DeltaRef::parse`] may read it.
 pub(crate) fn is_delta(data: &str) -> bool {
-    let Some(rest) = data.strip_prefix(r#"{"type":"response."#) else { return false };
-    let rest = rest.as_bytes();
-    rest.starts_with(&TEXT_DELTA.as_bytes()[9..]) && rest.get(TEXT_DELTA.len() - 9) == Some(&b'"')
-        || rest.starts_with(&ARGUMENTS_DELTA.as_bytes()[9..])
-            && rest.get(ARGUMENTS_DELTA.len() - 9) == Some(&b'"')
+    let Some(rest) = data.strip_prefix(r#"{"type":""#) else { return false };
+    [TEXT_DELTA, ARGUMENTS_DELTA]
+        .iter()
+        .any(|tag| rest.strip_prefix(tag).is_some_and(|after| after.starts_with('"')))
 }
 
 /// A text or argument delta read in place from its payload: the streaming hot path, which
@@ -640,13 +639,10 @@ impl<'a> DeltaRef<'a> {
             _sequence_number: Option<u64>,
         }
 
-        let fields: Fields<'a> = serde_json::from_str(data).ok()?;
-        let delta = fields.delta;
-        match &*fields.kind {
-            TEXT_DELTA => Some(DeltaRef::Text { item_id: fields.item_id, delta }),
-            ARGUMENTS_DELTA => {
-                Some(DeltaRef::Arguments { item_id: fields.item_id, call_id: fields.call_id, delta })
-            }
+        let Fields { kind, item_id, call_id, delta, .. } = serde_json::from_str(data).ok()?;
+        match &*kind {
+            TEXT_DELTA => Some(DeltaRef::Text { item_id, delta }),
+            ARGUMENTS_DELTA => Some(DeltaRef::Arguments { item_id, call_id, delta }),
             _ => None,
         }
     }

@@ -576,15 +576,17 @@ impl EventMapper {
         }
         self.calls[index].done = true;
         let state = &self.calls[index];
+        let call_id = state.id().unwrap_or_else(|| Arc::from(""));
+        let name = state.name.clone().unwrap_or_else(|| Arc::from(""));
         let call = ToolCall::new(
             state.item_id.as_deref().map(str::to_owned),
-            state.id().as_deref().unwrap_or_default().to_owned(),
-            state.name.as_deref().unwrap_or_default().to_owned(),
+            call_id.to_string(),
+            name.to_string(),
             state.arguments.clone(),
         );
         let mut ev = self.event(StreamEventType::ToolCallDone, source);
-        ev.call_id = Some(state.id().unwrap_or_else(|| Arc::from("")));
-        ev.name = Some(state.name.clone().unwrap_or_else(|| Arc::from("")));
+        ev.call_id = Some(call_id);
+        ev.name = Some(name);
         ev.tool_call = Some(Box::new(call));
         out.push(ev);
     }
