@@ -43,27 +43,82 @@ pub struct RateLimits {
     pub active_limit: Option<String>,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+/// The `x-codex-*` headers of one response, read in one pass over the header map (a response
+/// carries a dozen of them; looking each name up would hash it every time).
+#[derive(Default)]
+struct CodexHeaders<'a> {
+    primary: WindowHeaders<'a>,
+    secondary: WindowHeaders<'a>,
+    has_credits: Option<&'a str>,
+    unlimited: Option<&'a str>,
+    balance: Option<&'a str>,
+    plan_type: Option<&'a str>,
+    active_limit: Option<&'a str>,
 }
 
-fn flag(headers: &HeaderMap, name: &str) -> Option<bool> {
-    match header(headers, name)?.to_ascii_lowercase().as_str() {
-        "true" | "1" => Some(true),
-        "false" | "0" => Some(false),
+/// The headers of one window family (`x-codex-primary-*` or `x-codex-secondary-*`).
+#[derive(Default)]
+struct WindowHeaders<'a> {
+    used_percent: Option<&'a str>,
+    window_minutes: Option<&'a str>,
+    reset_at: Option<&'a str>,
+    reset_after_seconds: Option<&'a str>,
+}
+
+impl<'a> CodexHeaders<'a> {
+    fn read(headers: &'a HeaderMap) -> Self {
+        let mut out = CodexHeaders::default();
+        for (name, value) in headers {
+            let Some(rest) = name.as_str().strip_prefix("x-codex-") else { continue };
+            // A repeated header counts once, as `HeaderMap::get` reads it: the first value.
+            let Some(value) = value.to_str().ok().map(str::trim).filter(|v| !v.is_empty()) else { continue };
+            let slot = match rest {
+                "credits-has-credits" => &mut out.has_credits,
+                "credits-unlimited" => &mut out.unlimited,
+                "credits-balance" => &mut out.balance,
+                "plan-type" => &mut out.plan_type,
+                "active-limit" => &mut out.active_limit,
+                _ => {
+                    let (window, field) = if let Some(field) = rest.strip_prefix("primary-") {
+                        (&mut out.primary, field)
+                    } else if let Some(field) = rest.strip_prefix("secondary-") {
+                        (&mut out.secondary, field)
+                    } else {
+                        continue;
+                    };
+                    match field {
+                        "used-percent" => &mut window.used_percent,
+                        "window-minutes" => &mut window.window_minutes,
+                        "reset-at" => &mut window.reset_at,
+                        "reset-after-seconds" => &mut window.reset_after_seconds,
+                        _ => continue,
+                    }
+                }
+            };
+            slot.get_or_insert(value);
+        }
+        out
+    }
+}
+
+fn flag(value: Option<&str>) -> Option<bool> {
+    match value? {
+        v if v.eq_ignore_ascii_case("true") || v == "1" => Some(true),
+        v if v.eq_ignore_ascii_case("false") || v == "0" => Some(false),
         _ => None,
     }
 }
 
-fn window(headers: &HeaderMap, family: &str, now: u64) -> Option<RateLimitWindow> {
-    let used_percent: f64 = header(headers, &format!("x-codex-{family}-used-percent"))?.parse().ok()?;
-    let number = |suffix: &str| -> Option<u64> {
-        let text = header(headers, &format!("x-codex-{family}-{suffix}"))?;
-        text.parse::<u64>().ok().or_else(|| text.parse::<f64>().ok().filter(|f| *f >= 0.0).map(|f| f as u64))
-    };
-    let window_minutes = number("window-minutes");
-    let reset_at_header = number("reset-at");
-    let reset_after_header = number("reset-after-seconds");
+fn number(value: Option<&str>) -> Option<u64> {
+    let text = value?;
+    text.parse::<u64>().ok().or_else(|| text.parse::<f64>().ok().filter(|f| *f >= 0.0).map(|f| f as u64))
+}
+
+fn window(headers: &WindowHeaders<'_>, now: u64) -> Option<RateLimitWindow> {
+    let used_percent: f64 = headers.used_percent?.parse().ok()?;
+    let window_minutes = number(headers.window_minutes);
+    let reset_at_header = number(headers.reset_at);
+    let reset_after_header = number(headers.reset_after_seconds);
     Some(RateLimitWindow {
         used_percent,
         window_minutes,
@@ -77,17 +132,18 @@ impl RateLimits {
     /// Reads the snapshot from response headers; `None` when the response carries none.
     pub fn from_headers(headers: &HeaderMap) -> Option<RateLimits> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let found = CodexHeaders::read(headers);
         let credits = RateLimitCredits {
-            has_credits: flag(headers, "x-codex-credits-has-credits"),
-            unlimited: flag(headers, "x-codex-credits-unlimited"),
-            balance: header(headers, "x-codex-credits-balance").map(str::to_owned),
+            has_credits: flag(found.has_credits),
+            unlimited: flag(found.unlimited),
+            balance: found.balance.map(str::to_owned),
         };
         let limits = RateLimits {
-            primary: window(headers, "primary", now),
-            secondary: window(headers, "secondary", now),
+            primary: window(&found.primary, now),
+            secondary: window(&found.secondary, now),
             credits: (credits != RateLimitCredits::default()).then_some(credits),
-            plan_type: header(headers, "x-codex-plan-type").map(str::to_owned),
-            active_limit: header(headers, "x-codex-active-limit").map(str::to_owned),
+            plan_type: found.plan_type.map(str::to_owned),
+            active_limit: found.active_limit.map(str::to_owned),
         };
         let any = limits.primary.is_some() || limits.secondary.is_some() || limits.credits.is_some();
         any.then_some(limits)
@@ -121,5 +177,26 @@ mod tests {
         let credits = limits.credits.unwrap();
         assert_eq!((credits.has_credits, credits.unlimited), (Some(false), Some(true)));
         assert!(RateLimits::from_headers(&HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn first_value_wins_and_other_codex_headers_are_ignored() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-codex-primary-used-percent", "40".parse().unwrap());
+        headers.append("x-codex-primary-used-percent", "90".parse().unwrap());
+        headers.insert("x-codex-primary-something-new", "7".parse().unwrap());
+        headers.insert("x-codex-tertiary-used-percent", "5".parse().unwrap());
+        headers.insert("x-codex-plan-type", " pro ".parse().unwrap());
+        headers.insert("x-codex-credits-unlimited", "TRUE".parse().unwrap());
+        headers.insert("x-codex-credits-has-credits", "maybe".parse().unwrap());
+        let limits = RateLimits::from_headers(&headers).unwrap();
+        assert_eq!(limits.primary.unwrap().used_percent, 40.0);
+        assert!(limits.secondary.is_none());
+        assert_eq!(limits.plan_type.as_deref(), Some("pro"));
+        let credits = limits.credits.unwrap();
+        assert_eq!((credits.has_credits, credits.unlimited), (None, Some(true)));
+        let mut only_plan = HeaderMap::new();
+        only_plan.insert("x-codex-plan-type", "plus".parse().unwrap());
+        assert!(RateLimits::from_headers(&only_plan).is_none(), "a plan type alone is no snapshot");
     }
 }

@@ -107,6 +107,40 @@ async fn unary_requests_models_with_query() {
     assert_eq!(fake.requests()[0].header("accept"), Some("application/json"));
 }
 
+/// The transport keeps the last path's URL parsed; every request still goes to its own path
+/// and query, whatever the request before it.
+#[tokio::test]
+async fn each_request_goes_to_its_own_path_and_query() {
+    let fake = FakeCodex::start().await;
+    let transport = transport_for(&fake, |c| c, Hooks::new());
+    let with_query = |query: &str| RequestOptions {
+        extra_query: vec![("trace".into(), query.into())],
+        ..RequestOptions::default()
+    };
+    collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
+    transport.send(HttpRequest::new(Method::GET, "models").query("client_version", "1")).await.unwrap();
+    let refused = transport.send(HttpRequest::new(Method::GET, "models")).await.unwrap_err();
+    assert_eq!(refused.status_code, Some(400), "the fake wants client_version, which this one lacks");
+    collect(&transport, HttpRequest::post_json("responses", body()).options(with_query("on"))).await.unwrap();
+    collect(&transport, HttpRequest::post_json("/responses", body())).await.unwrap();
+    collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
+    let sent: Vec<(String, Option<String>)> =
+        fake.requests().iter().map(|r| (r.path.clone(), r.query.clone())).collect();
+    let responses = "/backend-api/codex/responses".to_owned();
+    let models = "/backend-api/codex/models".to_owned();
+    assert_eq!(
+        sent,
+        [
+            (responses.clone(), None),
+            (models.clone(), Some("client_version=1".to_owned())),
+            (models, None),
+            (responses.clone(), Some("trace=on".to_owned())),
+            (responses.clone(), None),
+            (responses, None),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn server_errors_are_retried_with_hooks_in_order() {
     let fake = FakeCodex::start().await;
