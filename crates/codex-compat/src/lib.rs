@@ -80,7 +80,7 @@ pub mod conversations;
 pub mod tokens;
 pub mod vector_stores;
 
-pub use conversations::Conversations;
+pub use conversations::{Conversations, ResponseRecord};
 pub use error::{Error, ResourceKind, Result, StorageCause};
 pub use files::{FILES_LIST_MAX_LIMIT, FileSource, Files};
 pub use filter::{Filter, FilterValue};

@@ -112,6 +112,11 @@ pub struct CompatStore {
 }
 
 impl CompatStore {
+    /// `true` when both are clones of one opened handle (not merely the same directory).
+    pub fn same_handle(&self, other: &CompatStore) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Opens (creating if needed) the store at `location` with default options.
     pub fn open(location: StorageLocation) -> Result<Self> {
         Self::open_with(location, StoreOptions::default())

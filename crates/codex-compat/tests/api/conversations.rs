@@ -1,6 +1,6 @@
 use std::time::{Duration, SystemTime};
 
-use codex_compat::{CompatStore, ResourceKind, StorageLocation, StoreOptions};
+use codex_compat::{CompatStore, ResourceKind, ResponseRecord, StorageLocation, StoreOptions};
 use codex_schema::{
     ContentPart, FunctionCall, Item, Message, ReasoningItem, ResponseCreateParams, ToolResult,
 };
@@ -117,6 +117,45 @@ fn errors() {
     );
     let err = c.expand("resp_missing", &[]).expect_err("missing");
     assert_eq!((err.status_code(), err.provider_code()), (404, "not_found"));
+}
+
+/// One transaction for several responses: each gets `record`'s outcome, a refused one leaves
+/// the others recorded, and a response may continue one earlier in the same batch.
+#[test]
+fn record_all_refuses_alone_and_chains_within_the_batch() {
+    let (_dir, store) = open_store();
+    let c = store.conversations();
+    c.record("resp_old", None, &[user("q")], &[assistant("first answer")]).expect("record");
+    let (q1, a1, q2, a2) = ([user("1")], [assistant("one")], [user("2")], [assistant("two")]);
+    let record = |response_id, previous_response_id, input_items, output_items| ResponseRecord {
+        response_id,
+        previous_response_id,
+        input_items,
+        output_items,
+    };
+    let outcomes = c
+        .record_all(&[
+            record("resp_a", None, &q1, &a1),
+            record("", None, &q1, &a1),
+            record("resp_b", Some("resp_a"), &q2, &a2),
+            record("resp_c", Some("resp_missing"), &q2, &a2),
+            record("resp_old", None, &[user("q")], &[assistant("another answer")]),
+            record("resp_d", Some("resp_b"), &[], &[]),
+        ])
+        .expect("the batch is written");
+    let mut outcomes = outcomes.into_iter();
+    outcomes.next().unwrap().expect("resp_a");
+    assert_eq!(invalid_parameter(outcomes.next().unwrap()), "response_id");
+    outcomes.next().unwrap().expect("resp_b continues resp_a of the same batch");
+    assert_eq!(not_found(outcomes.next().unwrap()).1, "resp_missing");
+    assert_eq!(invalid_parameter(outcomes.next().unwrap()), "response_id");
+    outcomes.next().unwrap().expect("resp_d");
+    assert!(outcomes.next().is_none(), "one outcome per record");
+
+    assert_eq!(c.expand("resp_d", &[]).expect("expand"), [&q1[..], &a1, &q2, &a2].concat());
+    assert!(!c.contains("resp_c").expect("contains"));
+    assert_eq!(c.expand("resp_old", &[]).expect("expand"), [user("q"), assistant("first answer")]);
+    assert!(c.record_all(&[]).expect("nothing to write").is_empty());
 }
 
 #[test]
