@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::items::{FunctionCall, Item, ReasoningItem};
+use crate::raw::RawJson;
 
 /// Token counts of one response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -33,9 +34,11 @@ impl Usage {
         let output_tokens = number(object.get("output_tokens"));
         let total_tokens =
             object.get("total_tokens").and_then(Value::as_u64).unwrap_or(input_tokens + output_tokens);
-        let cached_input_tokens = number(value.pointer("/input_tokens_details/cached_tokens"))
+        // Plain lookups: `Value::pointer` allocates while it unescapes each segment.
+        let nested = |outer: &str, inner: &str| object.get(outer).and_then(|details| details.get(inner));
+        let cached_input_tokens = number(nested("input_tokens_details", "cached_tokens"))
             .max(number(object.get("cached_input_tokens")));
-        let reasoning_tokens = number(value.pointer("/output_tokens_details/reasoning_tokens"))
+        let reasoning_tokens = number(nested("output_tokens_details", "reasoning_tokens"))
             .max(number(object.get("reasoning_tokens")));
         Some(Usage { input_tokens, output_tokens, total_tokens, cached_input_tokens, reasoning_tokens })
     }
@@ -169,7 +172,7 @@ pub struct Response {
     pub tool_calls: Vec<ToolCall>,
     /// The final backend JSON of the response, as received.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub raw: Option<Value>,
+    pub raw: Option<RawJson>,
     /// Fields this crate does not model, kept as they came.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

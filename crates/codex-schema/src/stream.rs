@@ -8,6 +8,11 @@
 //! A [`StreamEvent`]'s identifiers (`response_id`, `call_id`, `name`) are shared strings
 //! (`Arc<str>`): every event of a response points at one `response_id`, so making an event
 //! never copies it. Read them as `&str` with `as_deref()`.
+//!
+//! The `response_completed` an [`EventMapper`] makes also carries, in `response` (a Rust-side
+//! field: never serialized, left out of comparisons), the backend's final response already
+//! parsed, so neither the [`ResponseAccumulator`] nor a caller parses the largest event of the
+//! stream a second time.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -15,9 +20,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::backend::{
-    BackendEvent, BackendResponse, DeltaRef, NotJsonError, ResponseEvent, is_delta, leading_type,
-};
+use crate::backend::{BackendEvent, BackendResponse, DeltaRef, NotJsonError, is_delta, leading_type};
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
 use crate::raw::RawJson;
 use crate::response::{FinishReason, Response, ResponseError, ToolCall, Usage};
@@ -62,7 +65,7 @@ pub enum StreamEventType {
 /// One event of a response stream, schema v1.
 ///
 /// Serialized JSON uses exactly these field names; fields a type does not carry are omitted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct StreamEvent {
     /// Always `"v1"`.
@@ -98,6 +101,10 @@ pub struct StreamEvent {
     /// The backend event this came from, as JSON (absent when the mapper is told not to keep it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<RawJson>,
+    /// On the `response_completed` an [`EventMapper`] makes from a backend response: that
+    /// response, parsed, with the stream's items as its `output`.
+    #[serde(skip)]
+    pub response: Option<Arc<BackendResponse>>,
 }
 
 impl StreamEvent {
@@ -115,7 +122,40 @@ impl StreamEvent {
             finish_reason: None,
             error: None,
             raw: None,
+            response: None,
         }
+    }
+}
+
+/// Compares what an event says: `response` is `raw`'s response already parsed, and is left
+/// out, so an event equals itself read back from its JSON.
+impl PartialEq for StreamEvent {
+    fn eq(&self, other: &Self) -> bool {
+        let StreamEvent {
+            schema_version,
+            kind,
+            response_id,
+            delta,
+            call_id,
+            name,
+            tool_call,
+            usage,
+            finish_reason,
+            error,
+            raw,
+            response: _,
+        } = self;
+        *schema_version == other.schema_version
+            && *kind == other.kind
+            && *response_id == other.response_id
+            && *delta == other.delta
+            && *call_id == other.call_id
+            && *name == other.name
+            && *tool_call == other.tool_call
+            && *usage == other.usage
+            && *finish_reason == other.finish_reason
+            && *error == other.error
+            && *raw == other.raw
     }
 }
 
@@ -281,6 +321,13 @@ impl EventMapper {
             }
             // The item (a whole answer, possibly long) is kept without a copy.
             BackendEvent::OutputItemDone(e) => self.output_item_done(e.item, source, out),
+            // So is the final response, which the `response_completed` carries.
+            BackendEvent::Completed(e) => self.terminal(e.response, FinishReason::Stop, source, out),
+            BackendEvent::Incomplete(e) => {
+                let finish = incomplete_finish(&e.response);
+                self.terminal(e.response, finish, source, out);
+            }
+            BackendEvent::Failed(e) => self.terminal(e.response, FinishReason::Error, source, out),
             event => self.map_event(&event, source, out),
         }
     }
@@ -472,16 +519,11 @@ impl EventMapper {
                 self.start_call(index, source, out);
             }
             BackendEvent::OutputItemDone(e) => self.output_item_done(e.item.clone(), source, out),
-            BackendEvent::Completed(e) => self.terminal(e, FinishReason::Stop, source, out),
+            BackendEvent::Completed(e) => self.terminal(e.response.clone(), FinishReason::Stop, source, out),
             BackendEvent::Incomplete(e) => {
-                let reason = e.response.incomplete_details.as_ref().and_then(|d| d.reason.as_deref());
-                let finish = match reason {
-                    Some("content_filter") => FinishReason::ContentFilter,
-                    _ => FinishReason::Length,
-                };
-                self.terminal(e, finish, source, out);
+                self.terminal(e.response.clone(), incomplete_finish(&e.response), source, out);
             }
-            BackendEvent::Failed(e) => self.terminal(e, FinishReason::Error, source, out),
+            BackendEvent::Failed(e) => self.terminal(e.response.clone(), FinishReason::Error, source, out),
             BackendEvent::Error(e) => {
                 self.ensure_started(source, out);
                 self.errored = true;
@@ -659,25 +701,25 @@ impl EventMapper {
 
     fn terminal(
         &mut self,
-        e: &ResponseEvent,
+        mut response: BackendResponse,
         finish: FinishReason,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
-        if self.response_id.is_none() && !e.response.id.is_empty() {
-            self.response_id = Some(e.response.id.as_str().into());
+        if self.response_id.is_none() && !response.id.is_empty() {
+            self.response_id = Some(response.id.as_str().into());
         }
         self.ensure_started(source, out);
         if self.items.is_empty() {
             // A server that sends items only inside the final response: read them from there.
-            for item in &e.response.output {
+            for item in &response.output {
                 self.items.push(item.clone());
                 self.item_done(item, source, out);
             }
         }
         self.flush_calls(source, out);
         if finish == FinishReason::Error {
-            let error = e.response.error.clone().unwrap_or_else(|| ResponseError {
+            let error = response.error.clone().unwrap_or_else(|| ResponseError {
                 message: "the response failed without an error message".to_owned(),
                 ..ResponseError::default()
             });
@@ -685,7 +727,7 @@ impl EventMapper {
             ev.error = Some(Box::new(error));
             out.push(ev);
         }
-        if let Some(usage) = e.response.usage.as_ref().and_then(Usage::from_backend) {
+        if let Some(usage) = response.usage.as_ref().and_then(Usage::from_backend) {
             let mut ev = self.event(StreamEventType::Usage, source);
             ev.usage = Some(usage);
             out.push(ev);
@@ -698,11 +740,12 @@ impl EventMapper {
         let mut ev = StreamEvent::new(StreamEventType::ResponseCompleted);
         ev.response_id.clone_from(&self.response_id);
         ev.finish_reason = Some(finish);
-        ev.raw = if self.items == e.response.output {
+        ev.raw = if self.items == response.output {
             source.get()
         } else {
             // The stream's `output_item.done` items are authoritative: the final raw response
             // carries them in place of the `output` the terminal event repeated.
+            response.output.clone_from(&self.items);
             let mut final_event = source.get().and_then(|raw| raw.to_value().ok()).unwrap_or(Value::Null);
             let items = serde_json::to_value(&self.items).unwrap_or_default();
             if let Some(response) = final_event.get_mut("response").and_then(Value::as_object_mut) {
@@ -710,8 +753,17 @@ impl EventMapper {
             }
             Some(RawJson::from_value(&final_event))
         };
+        ev.response = Some(Arc::new(response));
         out.push(ev);
         self.terminated = true;
+    }
+}
+
+/// The finish reason of a `response.incomplete`.
+fn incomplete_finish(response: &BackendResponse) -> FinishReason {
+    match response.incomplete_details.as_ref().and_then(|d| d.reason.as_deref()) {
+        Some("content_filter") => FinishReason::ContentFilter,
+        _ => FinishReason::Length,
     }
 }
 
@@ -766,20 +818,30 @@ impl ResponseAccumulator {
                     .as_ref()
                     .and_then(|raw| serde_json::from_str::<Terminal<'_>>(raw.as_str()).ok())
                     .map(|terminal| terminal.response.get());
-                let backend = final_text.and_then(|text| serde_json::from_str::<BackendResponse>(text).ok());
+                // The mapper's event carries the response parsed; one built by hand or read
+                // back from JSON has only its text.
+                let parsed;
+                let backend = match &event.response {
+                    Some(backend) => Some(&**backend),
+                    None => {
+                        parsed =
+                            final_text.and_then(|text| serde_json::from_str::<BackendResponse>(text).ok());
+                        parsed.as_ref()
+                    }
+                };
                 if let Some(backend) = backend {
                     self.has_final = true;
                     if response.id.is_empty() {
                         response.id.clone_from(&backend.id);
                     }
-                    response.model = backend.model;
-                    response.status = backend.status;
-                    response.previous_response_id = backend.previous_response_id;
+                    response.model.clone_from(&backend.model);
+                    response.status.clone_from(&backend.status);
+                    response.previous_response_id.clone_from(&backend.previous_response_id);
                     if response.error.is_none() {
-                        response.error = backend.error;
+                        response.error.clone_from(&backend.error);
                     }
-                    response.output = backend.output;
-                    response.raw = final_text.and_then(|text| serde_json::from_str(text).ok());
+                    response.output.clone_from(&backend.output);
+                    response.raw = final_text.map(|text| RawJson::from_parsed(Arc::from(text)));
                 }
             }
             StreamEventType::ResponseStarted

@@ -4,7 +4,9 @@
 
 mod common;
 
-use codex_schema::{BackendEvent, EventMapper, NotJsonError, StreamEvent};
+use codex_schema::{
+    BackendEvent, BackendResponse, EventMapper, NotJsonError, Response, StreamEvent, StreamEventType,
+};
 use common::{FIXTURES, fixture, frames};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -229,4 +231,68 @@ proptest! {
             .collect();
         assert_paths_agree(&frames, true);
     }
+}
+
+/// Every path's `response_completed` carries the final response parsed: equal to its `raw`'s
+/// `response` read again, with the stream's items as its output. An accumulator that has only
+/// the text (the event read back from JSON) builds the same [`Response`].
+#[test]
+fn the_completed_event_carries_its_raw_response_parsed() {
+    #[derive(serde::Deserialize)]
+    struct Terminal {
+        response: BackendResponse,
+    }
+    for name in FIXTURES {
+        let frames = frames(&fixture(name));
+        let (mut fast, mut general, mut borrowed) =
+            (EventMapper::new(), EventMapper::new(), EventMapper::new());
+        let (mut fast_events, mut general_events, mut borrowed_events) = (Vec::new(), Vec::new(), Vec::new());
+        for (event_name, data) in &frames {
+            let _ = fast.map_sse(event_name.as_deref(), data.as_str(), &mut fast_events);
+            if let Ok((event, raw)) = BackendEvent::parse_with_raw(event_name.as_deref(), data.as_str()) {
+                borrowed.map_into(&event, &mut borrowed_events);
+                general.map_with_raw_into(event, raw, &mut general_events);
+            }
+        }
+        for events in [&fast_events, &general_events, &borrowed_events] {
+            let completed = events.last().unwrap();
+            assert_eq!(completed.kind, StreamEventType::ResponseCompleted, "{name}");
+            let carried = completed.response.as_deref().unwrap_or_else(|| panic!("{name}: no response"));
+            let from_raw = completed.raw.as_ref().unwrap().parse::<Terminal>().unwrap().response;
+            assert_eq!(*carried, from_raw, "{name}");
+            assert!(
+                events.iter().rev().skip(1).all(|e| e.response.is_none()),
+                "{name}: only the last carries it"
+            );
+
+            let read_back: Vec<StreamEvent> = events
+                .iter()
+                .map(|e| serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap())
+                .collect();
+            assert!(read_back.iter().all(|e| e.response.is_none()), "never serialized");
+            assert_eq!(&read_back, events, "{name}: equal without it");
+            assert_eq!(Response::from_events(&read_back), Response::from_events(events), "{name}");
+        }
+    }
+}
+
+#[test]
+fn the_carried_response_has_the_streamed_items_when_the_final_output_differs() {
+    let item = json!({"type": "message", "id": "m", "role": "assistant", "content": [{"type": "output_text", "text": "streamed"}]});
+    let other = json!({"type": "message", "id": "m", "role": "assistant", "content": [{"type": "output_text", "text": "repeated differently"}]});
+    let frames = frames_of(&[
+        json!({"type": "response.output_item.done", "item": item}),
+        json!({"type": "response.completed", "response": {"id": "r", "model": "m1", "output": [other]}}),
+    ]);
+    let mut mapper = EventMapper::new();
+    let mut events = Vec::new();
+    for (name, data) in &frames {
+        mapper.map_sse(*name, data.as_str(), &mut events).unwrap();
+    }
+    let carried = events.last().unwrap().response.clone().unwrap();
+    assert_eq!((carried.id.as_str(), carried.model.as_deref()), ("r", Some("m1")));
+    assert_eq!(serde_json::to_value(&carried.output).unwrap(), json!([item]));
+    let response = Response::from_events(&events);
+    assert_eq!(serde_json::to_value(&response.output).unwrap(), json!([item]));
+    assert_eq!(response.raw.unwrap().to_value().unwrap()["output"], json!([item]));
 }

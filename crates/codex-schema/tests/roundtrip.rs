@@ -176,7 +176,8 @@ prop_compose! {
     ) -> Response {
         Response {
             id, model, status, output, output_text, usage, error, reasoning_summary, reasoning_items,
-            encrypted_reasoning_content, finish_reason, previous_response_id, tool_calls, raw, extra,
+            encrypted_reasoning_content, finish_reason, previous_response_id, tool_calls,
+            raw: raw.map(codex_schema::RawJson::from), extra,
         }
     }
 }

@@ -74,7 +74,7 @@ pub struct GenerateResult {
     /// The response id.
     pub response_id: String,
     /// The final backend JSON.
-    pub raw: Option<Value>,
+    pub raw: Option<codex_schema::RawJson>,
 }
 
 impl From<Response> for GenerateResult {

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use codex_compat::{
-    CompatStore, FileSource, InputTokenCount, ListParams, SearchParams, StorageLocation,
+    CompatStore, FileSource, InputTokenCount, ListParams, ResponseRecord, SearchParams, StorageLocation,
     VectorStoreCreateParams, VectorStoreUpdateParams,
 };
 use codex_schema::objects::{
@@ -62,8 +62,8 @@ pub(crate) struct Turn {
     pub(crate) previous: Option<String>,
     /// The request's own input items (before expansion).
     pub(crate) input: Vec<Item>,
-    /// The terminal backend event (`response_completed.raw`): id and output items.
-    pub(crate) completed: codex_schema::RawJson,
+    /// The final response (`response_completed.response`): id and output items.
+    pub(crate) response: std::sync::Arc<codex_schema::BackendResponse>,
 }
 
 /// Writes completed turns on one thread, in order, so a response reaches the caller without
@@ -147,13 +147,14 @@ impl Recorder {
                 std::thread::Builder::new().name("oauth-codex-recorder".to_owned()).spawn(move || {
                     while let Ok(first) = rx.recv() {
                         std::thread::park_timeout(GATHER);
-                        for (seq, store, turn) in std::iter::once(first).chain(rx.try_iter()) {
+                        let batch: Vec<Job> = std::iter::once(first).chain(rx.try_iter()).collect();
+                        // One transaction for each run of turns of one store.
+                        for run in batch.chunk_by(|a, b| a.1.same_handle(&b.1)) {
                             // A panic in one write must not stop the others, nor leave a
                             // continuing request waiting for a turn never marked written.
-                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                write_turn(&store, turn)
-                            }));
-                            written.mark(seq);
+                            let _ =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_turns(run)));
+                            written.mark(run[run.len() - 1].0);
                         }
                     }
                 });
@@ -223,20 +224,32 @@ impl Drop for Recorder {
     }
 }
 
-/// Stores one turn. A failure is logged, not returned: the answer itself was delivered.
-fn write_turn(store: &CompatStore, turn: Turn) {
-    #[derive(serde::Deserialize)]
-    struct Terminal {
-        response: codex_schema::BackendResponse,
-    }
-    let Ok(Terminal { response }) = turn.completed.parse::<Terminal>() else { return };
-    if response.id.is_empty() {
-        return;
-    }
-    let outcome =
-        store.conversations().record(&response.id, turn.previous.as_deref(), &turn.input, &response.output);
-    if let Err(error) = outcome {
-        tracing::warn!(%error, "could not record the response for previous_response_id");
+/// Stores turns of one store in one transaction. A failure is logged, not returned: the
+/// answers themselves were delivered.
+fn write_turns(run: &[Job]) {
+    let Some((_, store, _)) = run.first() else { return };
+    let records: Vec<ResponseRecord<'_>> = run
+        .iter()
+        .map(|(_, _, turn)| turn)
+        .filter(|turn| !turn.response.id.is_empty())
+        .map(|turn| ResponseRecord {
+            response_id: &turn.response.id,
+            previous_response_id: turn.previous.as_deref(),
+            input_items: &turn.input,
+            output_items: &turn.response.output,
+        })
+        .collect();
+    match store.conversations().record_all(&records) {
+        Ok(outcomes) => {
+            for error in outcomes.into_iter().filter_map(Result::err) {
+                tracing::warn!(%error, "could not record the response for previous_response_id");
+            }
+        }
+        Err(error) => tracing::warn!(
+            %error,
+            responses = records.len(),
+            "could not record the responses for previous_response_id"
+        ),
     }
 }
 

@@ -90,9 +90,9 @@ async fn record_turn(
     if completed.finish_reason == Some(codex_schema::FinishReason::Error) {
         return;
     }
-    let Some(raw) = completed.raw.clone() else { return };
+    let Some(response) = completed.response.clone() else { return };
     match client.compat().await {
-        Ok(store) => client.inner.local.record(store, Turn { previous, input, completed: raw }),
+        Ok(store) => client.inner.local.record(store, Turn { previous, input, response }),
         Err(error) => tracing::warn!(%error, "could not record the response for previous_response_id"),
     }
 }
