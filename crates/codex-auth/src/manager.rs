@@ -330,6 +330,21 @@ impl TokenManager {
     }
 
     async fn auth_headers(&self) -> std::result::Result<AuthHeaders, SdkRequestError> {
+        self.retry_unsaved().await;
+        // The usual case, read in place rather than by copying the whole token set: cached
+        // tokens that do not expire within the leeway.
+        let current =
+            self.inner.cached.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|tokens| {
+                (!tokens.expires_within(self.inner.leeway)).then(|| {
+                    AuthHeaders::bearer(
+                        tokens.access_token().expose_secret(),
+                        tokens.account_id().map(str::to_owned),
+                    )
+                })
+            });
+        if let Some(headers) = current {
+            return Ok(headers);
+        }
         let mut tokens = self.tokens().await.map_err(to_transport)?;
         if tokens.expires_within(self.inner.leeway) {
             let seen = tokens.access_token().clone();

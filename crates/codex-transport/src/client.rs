@@ -637,7 +637,7 @@ impl Transport {
             let auth =
                 inner.auth.headers().await.map_err(|e| e.with_request_id(Some(client_request_id.clone())))?;
             let hyper_request = self.build(request, &prepared, &auth)?;
-            inner.hooks.request_start(&RequestStart {
+            inner.hooks.request_start(|| RequestStart {
                 request_id: client_request_id.clone(),
                 method: method.clone(),
                 path: path.clone(),
@@ -670,11 +670,11 @@ impl Transport {
             };
             let (error, headers) = match sent {
                 Err(_) => {
-                    inner.hooks.request_end(&end(None));
+                    inner.hooks.request_end(|| end(None));
                     (SdkRequestError::timeout("the request", timeout), None)
                 }
                 Ok(Err(error)) => {
-                    inner.hooks.request_end(&end(None));
+                    inner.hooks.request_end(|| end(None));
                     let chain = error_chain(&error);
                     let detail = if error.is_connect() && chain.ends_with("deadline has elapsed") {
                         format!("connecting timed out after {:?}", inner.config.connect_timeout)
@@ -686,7 +686,7 @@ impl Transport {
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
                     span.record("status", status);
-                    inner.hooks.request_end(&end(Some(status)));
+                    inner.hooks.request_end(|| end(Some(status)));
                     if let Some(limits) = RateLimits::from_headers(response.headers()) {
                         *inner.rate_limits.lock().unwrap_or_else(|p| p.into_inner()) = Some(limits);
                     }

@@ -136,12 +136,19 @@ impl Hooks {
         self
     }
 
-    pub(crate) fn request_start(&self, event: &RequestStart) {
-        fire("on_request_start", &self.on_request_start, event);
+    /// Fires `on_request_start` with the event `make` builds, only when the hook is set: the
+    /// event copies ids and paths, which every request would pay for nothing.
+    pub(crate) fn request_start(&self, make: impl FnOnce() -> RequestStart) {
+        if self.on_request_start.is_some() {
+            fire("on_request_start", &self.on_request_start, &make());
+        }
     }
 
-    pub(crate) fn request_end(&self, event: &RequestEnd) {
-        fire("on_request_end", &self.on_request_end, event);
+    /// Fires `on_request_end`, building the event only when the hook is set.
+    pub(crate) fn request_end(&self, make: impl FnOnce() -> RequestEnd) {
+        if self.on_request_end.is_some() {
+            fire("on_request_end", &self.on_request_end, &make());
+        }
     }
 
     pub(crate) fn auth_refresh(&self, event: &AuthRefresh) {
