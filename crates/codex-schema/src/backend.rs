@@ -647,3 +647,136 @@ impl<'a> DeltaRef<'a> {
         }
     }
 }
+
+/// The `type`s whose payload carries the response so far, of which the mapper reads only the id.
+pub(crate) const STARTED: [&str; 3] = ["response.created", "response.in_progress", "response.queued"];
+
+/// The `response.id` of a [`STARTED`] payload (empty when absent), read without building the
+/// response: the backend echoes the request's whole configuration in these events
+/// (instructions, tools), which the mapper never reads.
+///
+/// `None` hands the payload to the general path: for anything but the shape the typed
+/// [`ResponseEvent`] accepts (the tag first, every known field of the type it has there, no
+/// known field twice). Fields the mapper does not read are only checked for being JSON, so a
+/// number too large for a `Value` in one of them is read here where the typed event refuses
+/// it, as [`DeltaRef`] does.
+pub(crate) fn started_response_id(data: &str) -> Option<Cow<'_, str>> {
+    use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
+
+    use crate::tagged::StrSeed;
+
+    /// A JSON string, read and dropped.
+    struct AnyStr;
+
+    impl<'de> Deserialize<'de> for AnyStr {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            StrSeed.deserialize(deserializer).map(|_| AnyStr)
+        }
+    }
+
+    /// Marks a known field as seen; a second one sends the payload to the general path.
+    fn first<E: serde::de::Error>(seen: &mut bool) -> Result<(), E> {
+        if std::mem::replace(seen, true) { Err(E::custom("a field appears twice")) } else { Ok(()) }
+    }
+
+    /// The `response` object: its id, with every field the typed response reads checked.
+    struct ResponseSeed;
+
+    impl<'de> DeserializeSeed<'de> for ResponseSeed {
+        type Value = Cow<'de, str>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for ResponseSeed {
+        type Value = Cow<'de, str>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a response object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut id = None;
+            let mut seen = [false; 7];
+            while let Some(key) = map.next_key_seed(StrSeed)? {
+                let index = match &*key {
+                    "id" => 0,
+                    "model" => 1,
+                    "status" => 2,
+                    "previous_response_id" => 3,
+                    "error" => 4,
+                    "incomplete_details" => 5,
+                    "output" => 6,
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                first(&mut seen[index])?;
+                match index {
+                    0 => id = Some(map.next_value_seed(StrSeed)?),
+                    1..=3 => {
+                        map.next_value::<Option<AnyStr>>()?;
+                    }
+                    4 => {
+                        map.next_value::<Option<ResponseError>>()?;
+                    }
+                    5 => {
+                        map.next_value::<Option<IncompleteDetails>>()?;
+                    }
+                    _ => {
+                        map.next_value::<Vec<IgnoredAny>>()?;
+                    }
+                }
+            }
+            Ok(id.unwrap_or_default())
+        }
+    }
+
+    /// The whole payload: the tag, then `response`, `sequence_number` and anything else.
+    struct Payload;
+
+    impl<'de> Visitor<'de> for Payload {
+        type Value = Cow<'de, str>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an event object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            match map.next_key_seed(StrSeed)? {
+                Some(key) if key == "type" => {}
+                _ => return Err(A::Error::custom("the tag is not first")),
+            }
+            let tag = map.next_value_seed(StrSeed)?;
+            if !STARTED.contains(&&*tag) {
+                return Err(A::Error::custom("another type"));
+            }
+            let (mut id, mut seen_response, mut seen_sequence) = (None, false, false);
+            while let Some(key) = map.next_key_seed(StrSeed)? {
+                match &*key {
+                    "type" => return Err(A::Error::custom("`type` appears twice")),
+                    "response" => {
+                        first(&mut seen_response)?;
+                        id = Some(map.next_value_seed(ResponseSeed)?);
+                    }
+                    "sequence_number" => {
+                        first(&mut seen_sequence)?;
+                        map.next_value::<Option<u64>>()?;
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(id.unwrap_or_default())
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_str(data);
+    let id = serde::Deserializer::deserialize_map(&mut deserializer, Payload).ok()?;
+    deserializer.end().ok()?;
+    Some(id)
+}

@@ -20,7 +20,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::backend::{BackendEvent, BackendResponse, DeltaRef, NotJsonError, is_delta, leading_type};
+use crate::backend::{
+    BackendEvent, BackendResponse, DeltaRef, NotJsonError, STARTED, is_delta, leading_type,
+    started_response_id,
+};
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
 use crate::raw::RawJson;
 use crate::response::{FinishReason, Response, ResponseError, ToolCall, Usage};
@@ -338,8 +341,9 @@ impl EventMapper {
     /// Same events as [`BackendEvent::parse_with_raw`] followed by
     /// [`map_with_raw_into`](Self::map_with_raw_into), with `data` shared as every event's
     /// `raw`. Text and argument deltas, nearly all of a stream, are read in place: the only
-    /// allocation they cost is the delta the v1 event owns. Pass the frame's `Arc<str>` to
-    /// copy nothing else.
+    /// allocation they cost is the delta the v1 event owns. `response.created`,
+    /// `.in_progress` and `.queued`, which echo the request's whole configuration, are read
+    /// for the response id alone. Pass the frame's `Arc<str>` to copy nothing else.
     ///
     /// # Errors
     ///
@@ -373,11 +377,22 @@ impl EventMapper {
                 }
                 return Ok(());
             }
-        } else if leading_type(&data).is_some_and(|tag| Self::IGNORED.contains(&tag)) {
-            // Types that map to nothing need no typed parse, only the check that they are JSON.
-            return serde_json::from_str::<serde::de::IgnoredAny>(&data)
-                .map(drop)
-                .map_err(|e| NotJsonError { reason: e.to_string() });
+        } else if let Some(tag) = leading_type(&data) {
+            if Self::IGNORED.contains(&tag) {
+                // Types that map to nothing need no typed parse, only the check that they are JSON.
+                return serde_json::from_str::<serde::de::IgnoredAny>(&data)
+                    .map(drop)
+                    .map_err(|e| NotJsonError { reason: e.to_string() });
+            }
+            if STARTED.contains(&tag)
+                && let Some(id) = started_response_id(&data)
+            {
+                if !self.terminated {
+                    let raw = RawJson::from_parsed(Arc::clone(&data));
+                    self.started(&id, &mut RawSlot { event: None, raw: Some(raw) }, out);
+                }
+                return Ok(());
+            }
         }
         let (event, raw) = BackendEvent::parse_with_raw(event_name, data)?;
         self.map_with_raw_into(event, raw, out);
@@ -453,6 +468,14 @@ impl EventMapper {
         out.push(ev);
     }
 
+    /// `response.created`, `.in_progress` or `.queued`: the response's id (empty when absent).
+    fn started(&mut self, id: &str, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
+        if self.response_id.is_none() && !id.is_empty() {
+            self.response_id = Some(id.into());
+        }
+        self.ensure_started(source, out);
+    }
+
     /// `response.output_item.done`: the item joins the authoritative list.
     fn output_item_done(&mut self, item: Item, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         self.ensure_started(source, out);
@@ -466,10 +489,7 @@ impl EventMapper {
         }
         match event {
             BackendEvent::Created(e) | BackendEvent::InProgress(e) | BackendEvent::Queued(e) => {
-                if self.response_id.is_none() && !e.response.id.is_empty() {
-                    self.response_id = Some(e.response.id.as_str().into());
-                }
-                self.ensure_started(source, out);
+                self.started(&e.response.id, source, out);
             }
             BackendEvent::OutputItemAdded(e) => {
                 self.ensure_started(source, out);

@@ -134,6 +134,56 @@ fn unusual_deltas_map_the_same() {
     assert_paths_agree(&frames, false);
 }
 
+/// `response.created` and its kin are read for their id alone, in place; anything the typed
+/// event would read differently goes the general way. Each payload is the first event of its
+/// own response (where the id it sets shows) and also follows the others.
+#[test]
+fn unusual_started_events_map_the_same() {
+    let mut all: Vec<(Option<&str>, String)> = Vec::new();
+    for tag in ["response.created", "response.in_progress", "response.queued"] {
+        for payload in [
+            json!({"type": tag, "response": {"id": "resp_1", "object": "response", "status": "in_progress"}})
+                .to_string(),
+            json!({"type": tag, "response": {"id": "resp_1", "instructions": "long\n\"text\"", "tools": [{"type": "function", "parameters": {"type": "object"}}], "usage": {"input_tokens": 1}, "output": [{"type": "message", "content": []}]}, "sequence_number": 0}).to_string(),
+            json!({"type": tag}).to_string(),
+            json!({"type": tag, "response": {}}).to_string(),
+            json!({"type": tag, "response": null}).to_string(),
+            json!({"type": tag, "response": ["resp_1"]}).to_string(),
+            json!({"type": tag, "response": {"id": null}}).to_string(),
+            json!({"type": tag, "response": {"id": 7}}).to_string(),
+            json!({"type": tag, "response": {"id": "esc\"aped\u{e9}"}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "model": 5}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "status": null, "model": null, "previous_response_id": "p"}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "previous_response_id": ["p"]}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "error": {"code": "x", "message": "m"}}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "error": "broken"}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "incomplete_details": {"reason": 3}}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "incomplete_details": {"reason": "max_output_tokens"}}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "output": null}}).to_string(),
+            json!({"type": tag, "response": {"id": "r", "output": {}}}).to_string(),
+            json!({"type": tag, "response": {"id": "r"}, "sequence_number": -1}).to_string(),
+            json!({"type": tag, "response": {"id": "r"}, "sequence_number": "1"}).to_string(),
+            format!(r#"{{"type":"{tag}","response":{{"id":"a","id":"b"}}}}"#),
+            format!(r#"{{"type":"{tag}","response":{{"id":"a","output":[],"output":[]}}}}"#),
+            format!(r#"{{"type":"{tag}","response":{{"id":"a"}},"response":{{"id":"b"}}}}"#),
+            format!(r#"{{"type":"{tag}","response":{{"id":"a"}},"type":"{tag}"}}"#),
+            format!(r#"{{"type":"{tag}","response":{{"id":"a"}},"type":"response.completed"}}"#),
+            format!(r#"{{"type":"{tag}","response":{{"i\u0064":"escaped key"}}}}"#),
+            format!(r#"{{"type":"{tag}","response":{{"id":"a","x":1,"x":2}}}}"#),
+            format!(r#"{{"response":{{"id":"a"}},"type":"{tag}"}}"#),
+            format!(r#"{{"type":"{tag}","response":{{"id":"a"}}}} trailing"#),
+            format!(r#"{{"type":"{tag}","response":{{"id":"a""#),
+        ] {
+            for name in [None, Some(tag)] {
+                assert_paths_agree(&[(name, payload.clone())], true);
+                assert_paths_agree(&[(name, payload.clone())], false);
+                all.push((name, payload.clone()));
+            }
+        }
+    }
+    assert_paths_agree(&all, true);
+}
+
 /// Whose text was streamed decides whether a finished message repeats its text: the in-place
 /// reader keeps each delta's item.
 #[test]
