@@ -322,17 +322,19 @@ fn run_once(cmd: &Cmd) -> Result<Value, String> {
     serde_json::from_str(line).map_err(|e| format!("`{}` printed no JSON line: {e}", cmd.shown))
 }
 
-/// One workload-1 runner under callgrind, counting the instructions of its measured function
-/// only (`--toggle-collect`) on a 4 MB stream: `instructions` and `instructions_per_event`.
-fn callgrind_sse(bench: &str, implementation: &str) -> Result<(String, Value), String> {
-    let toggle = format!("--toggle-collect=oauth_codex_bench::sse::run_{implementation}");
-    let shown = format!(
-        "valgrind --tool=callgrind {toggle} oauth-codex-bench sse --impl {implementation} --mb 4 --chunk 16384"
-    );
-    eprintln!("bench: {shown}");
+/// Runs `oauth-codex-bench ARGS` under callgrind (`valgrind_args` first): the instructions it
+/// counted ("Collected :") and the runner's JSON report.
+fn callgrind(
+    bench: &str,
+    valgrind_args: &[&str],
+    args: &[String],
+    shown: &str,
+) -> Result<(f64, Value), String> {
     let output = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null", &toggle, bench])
-        .args(["sse", "--impl", implementation, "--mb", "4", "--chunk", "16384"])
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .args(valgrind_args)
+        .arg(bench)
+        .args(args)
         .current_dir(root())
         .stdin(Stdio::null())
         .output()
@@ -353,6 +355,19 @@ fn callgrind_sse(bench: &str, implementation: &str) -> Result<(String, Value), S
         .find(|l| !l.trim().is_empty())
         .and_then(|l| serde_json::from_str(l).ok())
         .ok_or_else(|| format!("`{shown}` printed no JSON line"))?;
+    Ok((instructions, report))
+}
+
+/// One workload-1 runner under callgrind, counting the instructions of its measured function
+/// only (`--toggle-collect`) on a 4 MB stream: `instructions` and `instructions_per_event`.
+fn callgrind_sse(bench: &str, implementation: &str) -> Result<(String, Value), String> {
+    let toggle = format!("--toggle-collect=oauth_codex_bench::sse::run_{implementation}");
+    let shown = format!(
+        "valgrind --tool=callgrind {toggle} oauth-codex-bench sse --impl {implementation} --mb 4 --chunk 16384"
+    );
+    eprintln!("bench: {shown}");
+    let args = strings(&["sse", "--impl", implementation, "--mb", "4", "--chunk", "16384"]);
+    let (instructions, report) = callgrind(bench, &[&toggle], &args, &shown)?;
     let events =
         report.get("items").and_then(Value::as_f64).filter(|n| *n > 0.0).ok_or("no events counted")?;
     Ok((
@@ -360,6 +375,25 @@ fn callgrind_sse(bench: &str, implementation: &str) -> Result<(String, Value), S
         serde_json::json!({"instructions": instructions, "items": events,
             "instructions_per_event": instructions / events}),
     ))
+}
+
+/// One workload-3 runner under callgrind, whole process (every thread: the recorder's writes
+/// count), run with 100 and with 300 requests: the difference, over the requests it adds
+/// (warm-ups included), is the cost of one request without the start-up.
+fn callgrind_short(bench: &str, implementation: &str, login: &[String]) -> Result<(String, Value), String> {
+    let shown =
+        format!("valgrind --tool=callgrind oauth-codex-bench short --impl {implementation} --n 100|300 FAKE");
+    eprintln!("bench: {shown}");
+    // `timed_requests` warms up with n/20 requests, at least 5.
+    let requests = |n: u64| n + n.div_ceil(20).max(5);
+    let mut counted = Vec::new();
+    for n in [100u64, 300] {
+        let mut args = strings(&["short", "--impl", implementation, "--n", &n.to_string()]);
+        args.extend(login.iter().cloned());
+        counted.push(callgrind(bench, &[], &args, &shown)?.0);
+    }
+    let per_request = (counted[1] - counted[0]) / (requests(300) - requests(100)) as f64;
+    Ok((shown, serde_json::json!({"instructions_per_request": per_request})))
 }
 
 /// The samples of one implementation (or why there are none).
@@ -551,6 +585,24 @@ impl Runner<'_> {
                 ("python", self.python_cmd("short.py", &python)),
             ],
         );
+        // The time ratio moves with the fake's and the VM's speed; the instructions a request
+        // costs the client do not.
+        if !self.sizes.smoke {
+            for implementation in ["ours", "hyper"] {
+                let samples = match callgrind_short(
+                    &self.paths.exe("oauth-codex-bench"),
+                    implementation,
+                    &fake.login(),
+                ) {
+                    Ok((shown, value)) => Samples { shown, values: Ok(vec![value]) },
+                    Err(reason) => {
+                        eprintln!("bench: {reason}");
+                        Samples::missing("valgrind --tool=callgrind", &reason)
+                    }
+                };
+                results.put("short-instructions", implementation, samples);
+            }
+        }
         Ok(())
     }
 
@@ -988,6 +1040,26 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
         },
         &per_item_us,
     ));
+    if !sizes.smoke {
+        out.push(row(
+            results,
+            RowSpec {
+                ratio_text: "ours/limit",
+                comparison_over_ours: false,
+                is_limit: true,
+                ..base(
+                    "3 short requests under callgrind (whole client process)",
+                    "instructions/request",
+                    "",
+                    "short-instructions",
+                    Some("hyper"),
+                    "bare hyper, pooled (limit)",
+                    Target::Context,
+                )
+            },
+            &field("instructions_per_request"),
+        ));
+    }
     out.push(row(
         results,
         RowSpec {
@@ -1251,11 +1323,20 @@ mod tests {
             let samples = Samples { shown: name.into(), values: Ok(vec![count(per_event)]) };
             results.put("sse-instructions", name, samples);
         }
+        let per_request = |n: f64| serde_json::json!({"instructions_per_request": n});
+        for (name, n) in [("ours", 300_000.0), ("hyper", 100_000.0)] {
+            results.put(
+                "short-instructions",
+                name,
+                Samples { shown: name.into(), values: Ok(vec![per_request(n)]) },
+            );
+        }
         let rows = rows(&results, &Sizes::full(3));
         let counted: Vec<&Row> = rows.iter().filter(|r| r.label.contains("callgrind")).collect();
-        assert_eq!(counted.len(), 2);
+        assert_eq!(counted.len(), 3);
         assert!((counted[0].ratio.unwrap() - 5.0).abs() < 1e-9, "eventsource/ours");
         assert!((counted[1].ratio.unwrap() - 2.0).abs() < 1e-9, "ours/limit");
+        assert!((counted[2].ratio.unwrap() - 3.0).abs() < 1e-9, "ours/bare hyper, per request");
         assert!(counted.iter().all(|r| r.met().is_none()));
         // The smoke run does not count instructions.
         assert!(!super::rows(&results, &Sizes::smoke()).iter().any(|r| r.label.contains("callgrind")));
