@@ -714,13 +714,19 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
         }
     }
 
-    let mut ordered = Map::with_capacity(body.len());
-    for key in CODEX_FIELD_ORDER {
-        if let Some(value) = body.shift_remove(*key) {
-            ordered.insert((*key).to_owned(), value);
+    // One pass, keys moved rather than copied: the known fields into their places, the others
+    // after them in the order they came.
+    let mut known: [Option<(String, Value)>; CODEX_FIELD_ORDER.len()] = Default::default();
+    let mut others = Vec::new();
+    for (key, value) in body {
+        match CODEX_FIELD_ORDER.iter().position(|known| *known == key) {
+            Some(index) => known[index] = Some((key, value)),
+            None => others.push((key, value)),
         }
     }
-    ordered.append(&mut body);
+    let mut ordered = Map::with_capacity(CODEX_FIELD_ORDER.len() + others.len());
+    ordered.extend(known.into_iter().flatten());
+    ordered.extend(others);
     ordered
 }
 
