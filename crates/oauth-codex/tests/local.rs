@@ -172,6 +172,38 @@ fn a_dropped_client_has_written_its_turns() {
     }
 }
 
+/// The recorder writes the turns it gathers one transaction per store: turns of clients with
+/// different stores, handed over in turn within one gathering, each land in their own store.
+#[test]
+fn gathered_turns_of_two_stores_land_in_their_own() {
+    let env = env();
+    let other_dir = tempfile::tempdir().unwrap();
+    let first = env.builder().build().unwrap();
+    let second = env.builder().compat_storage_dir(other_dir.path()).build().unwrap();
+    let mut ids = (Vec::new(), Vec::new());
+    for round in 0..4 {
+        for (label, client, ids) in [("first", &first, &mut ids.0), ("second", &second, &mut ids.1)] {
+            let id = format!("resp_{label}_{round}");
+            env.codex.enqueue(Reply::stream(Script::new(&id).text("ok").completed()));
+            env.rt
+                .block_on(client.responses().create(ResponseCreateParams::new("gpt-5.2-codex", "hi")))
+                .unwrap();
+            ids.push(id);
+        }
+    }
+    drop((first, second));
+    let open = |dir: &std::path::Path| {
+        codex_compat::CompatStore::open(codex_compat::StorageLocation::dir(dir)).unwrap().conversations()
+    };
+    let (mine, theirs) = (open(env.compat.path()), open(other_dir.path()));
+    for id in &ids.0 {
+        assert!(mine.contains(id).unwrap() && !theirs.contains(id).unwrap(), "{id}");
+    }
+    for id in &ids.1 {
+        assert!(theirs.contains(id).unwrap() && !mine.contains(id).unwrap(), "{id}");
+    }
+}
+
 #[test]
 fn input_tokens_are_counted_locally() {
     let env = env();
