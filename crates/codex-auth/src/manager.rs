@@ -335,12 +335,7 @@ impl TokenManager {
         // tokens that do not expire within the leeway.
         let current =
             self.inner.cached.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|tokens| {
-                (!tokens.expires_within(self.inner.leeway)).then(|| {
-                    AuthHeaders::bearer(
-                        tokens.access_token().expose_secret(),
-                        tokens.account_id().map(str::to_owned),
-                    )
-                })
+                (!tokens.expires_within(self.inner.leeway)).then(|| bearer_headers(tokens))
             });
         if let Some(headers) = current {
             return Ok(headers);
@@ -359,8 +354,13 @@ impl TokenManager {
                 Err(error) => return Err(to_transport(error)),
             }
         }
-        Ok(AuthHeaders::bearer(tokens.access_token().expose_secret(), tokens.account_id().map(str::to_owned)))
+        Ok(bearer_headers(&tokens))
     }
+}
+
+/// The request credentials of a token set: its access token and account id.
+fn bearer_headers(tokens: &TokenSet) -> AuthHeaders {
+    AuthHeaders::bearer(tokens.access_token().expose_secret(), tokens.account_id().map(str::to_owned))
 }
 
 fn to_transport(error: AuthError) -> SdkRequestError {

@@ -508,23 +508,26 @@ impl Transport {
     /// The body bytes and their content type.
     fn body(request: &HttpRequest) -> Option<(Bytes, String)> {
         match request.body.as_ref()? {
-            RequestBody::Json(body) if request.options.extra_body.is_empty() => Some((
-                Bytes::from(serde_json::to_vec(body).expect("JSON values serialize")),
-                "application/json".to_owned(),
-            )),
             RequestBody::Json(body) => {
-                let mut body = body.clone();
-                if let Value::Object(map) = &mut body {
-                    for (key, value) in &request.options.extra_body {
-                        if value.is_null() {
-                            map.shift_remove(key);
-                        } else {
-                            map.insert(key.clone(), value.clone());
+                // Copied only when `extra_body` changes it.
+                let mut merged;
+                let body = if request.options.extra_body.is_empty() {
+                    body
+                } else {
+                    merged = body.clone();
+                    if let Value::Object(map) = &mut merged {
+                        for (key, value) in &request.options.extra_body {
+                            if value.is_null() {
+                                map.shift_remove(key);
+                            } else {
+                                map.insert(key.clone(), value.clone());
+                            }
                         }
                     }
-                }
+                    &merged
+                };
                 Some((
-                    Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize")),
+                    Bytes::from(serde_json::to_vec(body).expect("JSON values serialize")),
                     "application/json".to_owned(),
                 ))
             }
@@ -705,7 +708,7 @@ impl Transport {
                         recovered = true;
                         match inner.auth.recover(&auth).await {
                             Ok(Recovery::Retry) => {
-                                inner.hooks.auth_refresh(&AuthRefresh {
+                                inner.hooks.auth_refresh(|| AuthRefresh {
                                     request_id: client_request_id.clone(),
                                     attempt,
                                     success: true,
@@ -714,7 +717,7 @@ impl Transport {
                             }
                             Ok(Recovery::GiveUp) => {}
                             Err(error) => {
-                                inner.hooks.auth_refresh(&AuthRefresh {
+                                inner.hooks.auth_refresh(|| AuthRefresh {
                                     request_id: client_request_id.clone(),
                                     attempt,
                                     success: false,
@@ -734,7 +737,7 @@ impl Transport {
             } else {
                 error
             };
-            inner.hooks.error(&ErrorEvent {
+            inner.hooks.error(|| ErrorEvent {
                 request_id: client_request_id.clone(),
                 method: method.clone(),
                 path: path.clone(),

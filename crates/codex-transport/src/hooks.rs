@@ -98,11 +98,14 @@ impl fmt::Debug for Hooks {
     }
 }
 
-fn fire<E>(name: &str, hook: &Option<Hook<E>>, event: &E) {
-    if let Some(hook) = hook
-        && catch_unwind(AssertUnwindSafe(|| hook(event))).is_err()
-    {
-        tracing::warn!(hook = name, "a hook panicked; the request goes on");
+/// Calls `hook`, when set, with the event `make` builds: an event copies ids and paths, which
+/// a request would otherwise pay for with no hook listening.
+fn fire<E>(name: &str, hook: &Option<Hook<E>>, make: impl FnOnce() -> E) {
+    if let Some(hook) = hook {
+        let event = make();
+        if catch_unwind(AssertUnwindSafe(|| hook(&event))).is_err() {
+            tracing::warn!(hook = name, "a hook panicked; the request goes on");
+        }
     }
 }
 
@@ -136,26 +139,19 @@ impl Hooks {
         self
     }
 
-    /// Fires `on_request_start` with the event `make` builds, only when the hook is set: the
-    /// event copies ids and paths, which every request would pay for nothing.
     pub(crate) fn request_start(&self, make: impl FnOnce() -> RequestStart) {
-        if self.on_request_start.is_some() {
-            fire("on_request_start", &self.on_request_start, &make());
-        }
+        fire("on_request_start", &self.on_request_start, make);
     }
 
-    /// Fires `on_request_end`, building the event only when the hook is set.
     pub(crate) fn request_end(&self, make: impl FnOnce() -> RequestEnd) {
-        if self.on_request_end.is_some() {
-            fire("on_request_end", &self.on_request_end, &make());
-        }
+        fire("on_request_end", &self.on_request_end, make);
     }
 
-    pub(crate) fn auth_refresh(&self, event: &AuthRefresh) {
-        fire("on_auth_refresh", &self.on_auth_refresh, event);
+    pub(crate) fn auth_refresh(&self, make: impl FnOnce() -> AuthRefresh) {
+        fire("on_auth_refresh", &self.on_auth_refresh, make);
     }
 
-    pub(crate) fn error(&self, event: &ErrorEvent) {
-        fire("on_error", &self.on_error, event);
+    pub(crate) fn error(&self, make: impl FnOnce() -> ErrorEvent) {
+        fire("on_error", &self.on_error, make);
     }
 }

@@ -70,7 +70,7 @@ impl<'a> CodexHeaders<'a> {
         let mut out = CodexHeaders::default();
         for (name, value) in headers {
             let Some(rest) = name.as_str().strip_prefix("x-codex-") else { continue };
-            // A repeated header counts once, as `HeaderMap::get` reads it: the first value.
+            // A repeated header counts once: its first value that is text and not blank.
             let Some(value) = value.to_str().ok().map(str::trim).filter(|v| !v.is_empty()) else { continue };
             let slot = match rest {
                 "credits-has-credits" => &mut out.has_credits,
