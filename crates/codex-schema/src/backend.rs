@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::items::{ContentPart, Item};
 use crate::raw::RawJson;
 use crate::response::ResponseError;
-use crate::tagged::tagged_enum;
+use crate::tagged::{BorrowedStr, tagged_enum};
 
 /// Why a response stopped early (`incomplete_details`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -626,13 +626,13 @@ impl<'a> DeltaRef<'a> {
             #[serde(rename = "type", borrow)]
             kind: Cow<'a, str>,
             #[serde(borrow, default)]
-            item_id: Option<Cow<'a, str>>,
+            item_id: Option<BorrowedStr<'a>>,
             #[serde(default, rename = "output_index")]
             _output_index: Option<u64>,
             #[serde(default, rename = "content_index")]
             _content_index: Option<u64>,
             #[serde(borrow, default)]
-            call_id: Option<Cow<'a, str>>,
+            call_id: Option<BorrowedStr<'a>>,
             #[serde(borrow, default)]
             delta: Cow<'a, str>,
             #[serde(default, rename = "sequence_number")]
@@ -640,6 +640,7 @@ impl<'a> DeltaRef<'a> {
         }
 
         let Fields { kind, item_id, call_id, delta, .. } = serde_json::from_str(data).ok()?;
+        let (item_id, call_id) = (item_id.map(|s| s.0), call_id.map(|s| s.0));
         match &*kind {
             TEXT_DELTA => Some(DeltaRef::Text { item_id, delta }),
             ARGUMENTS_DELTA => Some(DeltaRef::Arguments { item_id, call_id, delta }),

@@ -64,6 +64,18 @@ impl<'de> serde::de::Visitor<'de> for StrSeed {
     }
 }
 
+/// A string field read borrowed from the input when it has no escapes.
+///
+/// serde borrows a `Cow<str>` field only when it is the field's whole type: inside an
+/// `Option` it always allocates. `Option<BorrowedStr>` borrows.
+pub(crate) struct BorrowedStr<'a>(pub(crate) std::borrow::Cow<'a, str>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for BorrowedStr<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::DeserializeSeed::deserialize(StrSeed, deserializer).map(BorrowedStr)
+    }
+}
+
 /// The rest of an object whose leading `type` has been read. A repeated `type` key is an
 /// error: the general path (where the last one wins) decides such an object.
 pub(crate) struct SkipType<A>(pub(crate) A);

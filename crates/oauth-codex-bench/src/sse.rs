@@ -171,14 +171,17 @@ pub(crate) fn run_eventsource(bytes: &Bytes, chunk: usize) -> Result<u64, String
 }
 
 /// The fields a consumer of these events reads, borrowed from the input where possible.
+///
+/// The strings are bare `Cow`s, not `Option<Cow>`: serde borrows a `Cow<str>` only when it is
+/// the field's whole type, and an `Option<Cow<str>>` would allocate every time.
 #[derive(Deserialize)]
 struct LimitEvent<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
     #[serde(borrow, default)]
-    delta: Option<Cow<'a, str>>,
+    delta: Cow<'a, str>,
     #[serde(borrow, default)]
-    item_id: Option<Cow<'a, str>>,
+    item_id: Cow<'a, str>,
     #[serde(default)]
     output_index: Option<u64>,
 }
@@ -196,8 +199,8 @@ pub(crate) fn run_limit(bytes: &[u8], chunk: usize) -> Result<u64, String> {
             if !data.is_empty() {
                 let event: LimitEvent<'_> = serde_json::from_slice(data).map_err(|e| e.to_string())?;
                 sink += event.kind.len()
-                    + event.delta.map_or(0, |d| d.len())
-                    + event.item_id.map_or(0, |i| i.len())
+                    + event.delta.len()
+                    + event.item_id.len()
                     + event.output_index.unwrap_or(0) as usize;
                 *count += 1;
                 data.clear();
