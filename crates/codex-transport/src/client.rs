@@ -1,5 +1,6 @@
 //! The pooled HTTPS client and the attempt loop shared by unary and streaming calls.
 
+use std::borrow::Borrow;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -380,8 +381,10 @@ impl Transport {
     }
 
     /// Sends a unary request and reads the whole answer.
-    pub async fn send(&self, request: HttpRequest) -> Result<JsonResponse, SdkRequestError> {
-        let answer = self.execute(&request, false).await?;
+    ///
+    /// Takes the request or a reference to it: a caller that may send it again keeps it.
+    pub async fn send(&self, request: impl Borrow<HttpRequest>) -> Result<JsonResponse, SdkRequestError> {
+        let answer = self.execute(request.borrow(), false).await?;
         let status = answer.response.status().as_u16();
         let headers = answer.response.headers().clone();
         let remaining = answer.deadline.saturating_duration_since(Instant::now());
@@ -399,8 +402,10 @@ impl Transport {
     }
 
     /// Sends a request whose answer is an SSE stream.
-    pub async fn stream(&self, request: HttpRequest) -> Result<EventStream, SdkRequestError> {
-        let answer = self.execute(&request, true).await?;
+    ///
+    /// Takes the request or a reference to it: a caller that may send it again keeps it.
+    pub async fn stream(&self, request: impl Borrow<HttpRequest>) -> Result<EventStream, SdkRequestError> {
+        let answer = self.execute(request.borrow(), true).await?;
         let status = answer.response.status().as_u16();
         let headers = answer.response.headers().clone();
         let request_id = answer.request_id.clone();

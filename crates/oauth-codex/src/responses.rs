@@ -8,7 +8,7 @@ use codex_schema::{
     ResponseCreateParams, ResponseFormat, StreamEvent, StreamEventType, ValidationMode, ValidationWarning,
     WarningCode, prepare_request,
 };
-use codex_transport::{EventStream, HttpRequest, SdkRequestError};
+use codex_transport::{EventStream, HttpRequest, RequestBody, SdkRequestError};
 use futures_core::Stream;
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
@@ -154,21 +154,24 @@ impl Responses<'_> {
         Ok(prepared)
     }
 
-    async fn open(&self, model: &str, mut body: Map<String, Value>) -> Result<EventStream> {
+    async fn open(&self, model: &str, body: Map<String, Value>) -> Result<EventStream> {
         let inner = &self.client.inner;
         let mut retried = false;
+        let mut request = HttpRequest::post_json("responses", Value::Object(body))
+            .model(model)
+            .options(inner.default_options.clone());
         loop {
-            let request = HttpRequest::post_json("responses", Value::Object(body.clone()))
-                .model(model)
-                .options(inner.default_options.clone());
-            match inner.transport.stream(request).await {
+            match inner.transport.stream(&request).await {
                 Ok(stream) => return Ok(stream),
                 Err(error) => {
-                    let Some(name) =
-                        unsupported_parameter(&error).filter(|n| body.contains_key(n) && !retried)
+                    let (Some(name), Some(RequestBody::Json(Value::Object(body)))) =
+                        (unsupported_parameter(&error), &mut request.body)
                     else {
                         return Err(error.into());
                     };
+                    if retried || !body.contains_key(&name) {
+                        return Err(error.into());
+                    }
                     match inner.policy.validation_mode {
                         ValidationMode::Error => {
                             return Err(ParameterValidationError {
