@@ -6,7 +6,8 @@
 //! [`BackendEvent::Unknown`]: a new event type never fails a stream.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+
+use bytestring::ByteString;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -506,9 +507,9 @@ impl BackendEvent {
     /// [`EventMapper::map_with_raw_into`](crate::EventMapper::map_with_raw_into) puts in each
     /// stream event's `raw`).
     ///
-    /// The raw JSON is `data` itself, shared rather than copied (pass an `Arc<str>`, such as an
-    /// SSE frame's data, to copy nothing at all); only when the payload had no `type` and the
-    /// frame had an event name is it rewritten to carry that name as its `type`.
+    /// The raw JSON is `data` itself, shared rather than copied (pass a [`ByteString`], such as an
+    /// SSE frame's data, or a `String`, to copy nothing at all); only when the payload had no
+    /// `type` and the frame had an event name is it rewritten to carry that name as its `type`.
     ///
     /// ```
     /// use codex_schema::BackendEvent;
@@ -521,9 +522,9 @@ impl BackendEvent {
     /// ```
     pub fn parse_with_raw(
         event_name: Option<&str>,
-        data: impl Into<Arc<str>>,
+        data: impl Into<ByteString>,
     ) -> Result<(BackendEvent, RawJson), NotJsonError> {
-        let data: Arc<str> = data.into();
+        let data: ByteString = data.into();
         if let Some(event) = Self::from_type_first_str(&data) {
             return Ok((event, RawJson::from_parsed(data)));
         }

@@ -50,6 +50,8 @@ pub mod response;
 pub mod stream;
 
 pub use backend::{BackendEvent, BackendResponse, NotJsonError};
+/// The shared UTF-8 string of [`StreamEvent::delta`] and of SSE frame data (from the `bytestring` crate).
+pub use bytestring::ByteString;
 pub use capabilities::ModelCapabilities;
 pub use items::{
     ContentPart, FunctionCall, FunctionCallOutput, FunctionOutput, InputImage, InputText, Item, Message,

@@ -1,7 +1,8 @@
 //! [`RawJson`]: one JSON value kept as the text it arrived as, parsed only when asked.
 
 use std::fmt;
-use std::sync::Arc;
+
+use bytestring::ByteString;
 
 use serde::de::{DeserializeOwned, Error as _, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -34,7 +35,7 @@ use serde_json::Value;
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct RawJson(Arc<str>);
+pub struct RawJson(ByteString);
 
 impl RawJson {
     /// Keeps `text` after checking it is exactly one JSON value (surrounding whitespace allowed).
@@ -43,23 +44,23 @@ impl RawJson {
         let mut deserializer = serde_json::Deserializer::from_str(&text);
         IgnoredAny::deserialize(&mut deserializer)?;
         deserializer.end()?;
-        Ok(RawJson(Arc::from(text)))
+        Ok(RawJson(ByteString::from(text)))
     }
 
     /// Keeps `text` that a JSON parser has just read whole without error (shared, not copied).
-    pub(crate) fn from_parsed(text: Arc<str>) -> Self {
+    pub(crate) fn from_parsed(text: ByteString) -> Self {
         RawJson(text)
     }
 
     /// The JSON text of `value`.
     pub fn from_value(value: &Value) -> Self {
-        RawJson(Arc::from(value.to_string()))
+        RawJson(ByteString::from(value.to_string()))
     }
 
     /// The JSON text of anything serializable as JSON (`None` when serialization fails, which
     /// serde's derived implementations never do).
     pub(crate) fn serialize_from<T: Serialize + ?Sized>(value: &T) -> Option<Self> {
-        serde_json::to_string(value).ok().map(|text| RawJson(Arc::from(text)))
+        serde_json::to_string(value).ok().map(|text| RawJson(ByteString::from(text)))
     }
 
     /// The JSON text, exactly as kept.
@@ -127,7 +128,7 @@ impl Serialize for RawJson {
 impl<'de> Deserialize<'de> for RawJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
-        serde_json::to_string(&value).map(|text| RawJson(Arc::from(text))).map_err(D::Error::custom)
+        serde_json::to_string(&value).map(|text| RawJson(ByteString::from(text))).map_err(D::Error::custom)
     }
 }
 

@@ -7,15 +7,21 @@
 //!
 //! A [`StreamEvent`]'s identifiers (`response_id`, `call_id`, `name`) are shared strings
 //! (`Arc<str>`): every event of a response points at one `response_id`, so making an event
-//! never copies it. Read them as `&str` with `as_deref()`.
+//! never copies it. Read them as `&str` with `as_deref()`. A `delta` is a [`ByteString`] (a
+//! shared UTF-8 string, re-exported by this crate), most often pointing into the SSE chunk it
+//! arrived in: streaming a text costs no copy of it until the caller makes one. It derefs to
+//! `str`, and `String::from` makes it a `String`.
 //!
 //! The `response_completed` an [`EventMapper`] makes also carries, in `response` (a Rust-side
 //! field: never serialized, left out of comparisons), the backend's final response already
 //! parsed, so neither the [`ResponseAccumulator`] nor a caller parses the largest event of the
 //! stream a second time.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
+
+use bytestring::ByteString;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -82,7 +88,8 @@ pub struct StreamEvent {
     pub response_id: Option<Arc<str>>,
     /// New text (`text_delta`, `reasoning_delta`, `tool_call_arguments_delta`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delta: Option<String>,
+    #[cfg_attr(feature = "json-schema", schemars(with = "Option<String>"))]
+    pub delta: Option<ByteString>,
     /// The tool call's id (`tool_call_*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<Arc<str>>,
@@ -318,9 +325,17 @@ impl EventMapper {
         }
         let source = &mut RawSlot { event: None, raw: Some(raw) };
         match event {
-            BackendEvent::OutputTextDelta(e) => self.text_delta(e.item_id.as_deref(), e.delta, source, out),
+            BackendEvent::OutputTextDelta(e) => {
+                self.text_delta(e.item_id.as_deref(), ByteString::from(e.delta), source, out);
+            }
             BackendEvent::FunctionCallArgumentsDelta(e) => {
-                self.arguments_delta(e.item_id.as_deref(), e.call_id.as_deref(), e.delta, source, out);
+                self.arguments_delta(
+                    e.item_id.as_deref(),
+                    e.call_id.as_deref(),
+                    ByteString::from(e.delta),
+                    source,
+                    out,
+                );
             }
             // The item (a whole answer, possibly long) is kept without a copy.
             BackendEvent::OutputItemDone(e) => self.output_item_done(e.item, source, out),
@@ -340,10 +355,11 @@ impl EventMapper {
     ///
     /// Same events as [`BackendEvent::parse_with_raw`] followed by
     /// [`map_with_raw_into`](Self::map_with_raw_into), with `data` shared as every event's
-    /// `raw`. Text and argument deltas, nearly all of a stream, are read in place: the only
-    /// allocation they cost is the delta the v1 event owns. `response.created`,
+    /// `raw`. Text and argument deltas, nearly all of a stream, are read in place, and cost no
+    /// allocation unless the delta has JSON escapes. `response.created`,
     /// `.in_progress` and `.queued`, which echo the request's whole configuration, are read
-    /// for the response id alone. Pass the frame's `Arc<str>` to copy nothing else.
+    /// for the response id alone. Pass the frame's data (a [`ByteString`]) or a `String` to copy
+    /// nothing else: a delta without escapes is a slice of `data`, not a copy.
     ///
     /// # Errors
     ///
@@ -365,15 +381,15 @@ impl EventMapper {
     pub fn map_sse(
         &mut self,
         event_name: Option<&str>,
-        data: impl Into<Arc<str>>,
+        data: impl Into<ByteString>,
         out: &mut Vec<StreamEvent>,
     ) -> Result<(), NotJsonError> {
-        let data: Arc<str> = data.into();
+        let data: ByteString = data.into();
         if is_delta(&data) {
             if let Some(delta) = DeltaRef::parse(&data) {
                 if !self.terminated {
-                    let raw = RawJson::from_parsed(Arc::clone(&data));
-                    self.map_delta(delta, &mut RawSlot { event: None, raw: Some(raw) }, out);
+                    let raw = RawJson::from_parsed(data.clone());
+                    self.map_delta(&data, delta, &mut RawSlot { event: None, raw: Some(raw) }, out);
                 }
                 return Ok(());
             }
@@ -388,7 +404,7 @@ impl EventMapper {
                 && let Some(id) = started_response_id(&data)
             {
                 if !self.terminated {
-                    let raw = RawJson::from_parsed(Arc::clone(&data));
+                    let raw = RawJson::from_parsed(data.clone());
                     self.started(&id, &mut RawSlot { event: None, raw: Some(raw) }, out);
                 }
                 return Ok(());
@@ -414,14 +430,25 @@ impl EventMapper {
         "keepalive",
     ];
 
-    /// A delta read in place by [`map_sse`](Self::map_sse).
-    fn map_delta(&mut self, delta: DeltaRef<'_>, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
+    /// A delta read in place by [`map_sse`](Self::map_sse) from `data`.
+    fn map_delta(
+        &mut self,
+        data: &ByteString,
+        delta: DeltaRef<'_>,
+        source: &mut RawSlot<'_>,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        // Without escapes the delta is a slice of `data`: shared, not copied.
+        let shared = |text: Cow<'_, str>| match text {
+            Cow::Borrowed(text) => data.slice_ref(text),
+            Cow::Owned(text) => ByteString::from(text),
+        };
         match delta {
             DeltaRef::Text { item_id, delta } => {
-                self.text_delta(item_id.as_deref(), delta.into_owned(), source, out)
+                self.text_delta(item_id.as_deref(), shared(delta), source, out)
             }
             DeltaRef::Arguments { item_id, call_id, delta } => {
-                self.arguments_delta(item_id.as_deref(), call_id.as_deref(), delta.into_owned(), source, out);
+                self.arguments_delta(item_id.as_deref(), call_id.as_deref(), shared(delta), source, out);
             }
         }
     }
@@ -430,7 +457,7 @@ impl EventMapper {
     fn text_delta(
         &mut self,
         item_id: Option<&str>,
-        delta: String,
+        delta: ByteString,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
@@ -452,7 +479,7 @@ impl EventMapper {
         &mut self,
         item_id: Option<&str>,
         call_id: Option<&str>,
-        delta: String,
+        delta: ByteString,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
@@ -505,7 +532,7 @@ impl EventMapper {
                 }
             }
             BackendEvent::OutputTextDelta(e) => {
-                self.text_delta(e.item_id.as_deref(), e.delta.clone(), source, out);
+                self.text_delta(e.item_id.as_deref(), e.delta.as_str().into(), source, out);
             }
             BackendEvent::ReasoningSummaryTextDelta(e) => {
                 self.ensure_started(source, out);
@@ -523,7 +550,7 @@ impl EventMapper {
                 self.arguments_delta(
                     e.item_id.as_deref(),
                     e.call_id.as_deref(),
-                    e.delta.clone(),
+                    e.delta.as_str().into(),
                     source,
                     out,
                 );
@@ -675,7 +702,7 @@ impl EventMapper {
         };
         self.last_reasoning = Some(key);
         let mut ev = self.event(StreamEventType::ReasoningDelta, source);
-        ev.delta = Some(format!("{separator}{delta}"));
+        ev.delta = Some(format!("{separator}{delta}").into());
         out.push(ev);
     }
 
@@ -687,7 +714,7 @@ impl EventMapper {
                     let text = message.content.joined_text();
                     if !text.is_empty() {
                         let mut ev = self.event(StreamEventType::TextDelta, source);
-                        ev.delta = Some(text);
+                        ev.delta = Some(text.into());
                         out.push(ev);
                     }
                 }
@@ -861,7 +888,7 @@ impl ResponseAccumulator {
                         response.error.clone_from(&backend.error);
                     }
                     response.output.clone_from(&backend.output);
-                    response.raw = final_text.map(|text| RawJson::from_parsed(Arc::from(text)));
+                    response.raw = final_text.map(|text| RawJson::from_parsed(ByteString::from(text)));
                 }
             }
             StreamEventType::ResponseStarted

@@ -5,7 +5,8 @@
 mod common;
 
 use codex_schema::{
-    BackendEvent, BackendResponse, EventMapper, NotJsonError, Response, StreamEvent, StreamEventType,
+    BackendEvent, BackendResponse, ByteString, EventMapper, NotJsonError, Response, StreamEvent,
+    StreamEventType,
 };
 use common::{FIXTURES, fixture, frames};
 use proptest::prelude::*;
@@ -345,4 +346,32 @@ fn the_carried_response_has_the_streamed_items_when_the_final_output_differs() {
     let response = Response::from_events(&events);
     assert_eq!(serde_json::to_value(&response.output).unwrap(), json!([item]));
     assert_eq!(response.raw.unwrap().to_value().unwrap()["output"], json!([item]));
+}
+
+#[test]
+fn a_delta_without_escapes_is_a_slice_of_the_frame_data() {
+    let mut mapper = EventMapper::new();
+    let mut events = Vec::new();
+    for (data, expected, shared) in [
+        (r#"{"type":"response.output_text.delta","item_id":"m1","delta":"plain text"}"#, "plain text", true),
+        (
+            r#"{"type":"response.output_text.delta","item_id":"m1","delta":"a \"quoted\"\nline"}"#,
+            "a \"quoted\"\nline",
+            false,
+        ),
+        (
+            r#"{"type":"response.function_call_arguments.delta","item_id":"fc_1","delta":"{\"a\":"}"#,
+            "{\"a\":",
+            false,
+        ),
+        (r#"{"type":"response.function_call_arguments.delta","item_id":"fc_1","delta":"12}"}"#, "12}", true),
+    ] {
+        let data = ByteString::from(data);
+        events.clear();
+        mapper.map_sse(None, data.clone(), &mut events).unwrap();
+        let delta = events.last().and_then(|e| e.delta.as_ref()).expect("a delta event");
+        assert_eq!(delta, expected);
+        let inside = data.as_bytes().as_ptr_range().contains(&delta.as_ptr());
+        assert_eq!(inside, shared, "{data}");
+    }
 }

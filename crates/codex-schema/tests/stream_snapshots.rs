@@ -175,7 +175,7 @@ fn streaming_and_accumulated_text_agree_for_every_fixture() {
         let streamed: String = events
             .iter()
             .filter(|e| e.kind == StreamEventType::TextDelta)
-            .filter_map(|e| e.delta.clone())
+            .filter_map(|e| e.delta.as_deref())
             .collect();
         assert_eq!(streamed, response.output_text, "{name}");
         let from_items: String = response

@@ -459,7 +459,7 @@ impl Transport {
                     Some(Some(Ok(frame))) => {
                         data_seen = true;
                         let Ok(data) = frame.into_data() else { continue };
-                        if let Err(error) = decoder.feed(&data, &mut frames) {
+                        if let Err(error) = decoder.feed_bytes(&data, &mut frames) {
                             for frame in frames.drain(..) {
                                 yield Ok(frame);
                             }

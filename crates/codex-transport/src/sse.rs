@@ -31,6 +31,8 @@ use std::fmt;
 use std::mem;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use bytestring::ByteString;
 use memchr::{memchr, memchr2};
 
 /// The UTF-8 encoding of U+FEFF, which the spec's UTF-8 decode removes at the start of a stream.
@@ -56,15 +58,20 @@ const KEPT_BUFFER: usize = 64 * KIB;
 /// `event` is `None` when the event had no (or an empty) `event` field: such an event has the
 /// spec's default type, `message` (see [`SseFrame::event_type`]).
 ///
-/// The texts are shared (`Arc<str>`): cloning a frame, or keeping its data after the frame is
-/// gone, copies nothing. The decoder hands out one `Arc` per event name it has seen recently,
-/// so a stream of a few event types does not allocate a name per event.
+/// The texts are shared: cloning a frame, or keeping its data after the frame is gone, copies
+/// nothing. An event whose data is one line that arrived whole in one chunk shares that chunk
+/// (given to [`SseDecoder::feed_bytes`], or the decoder's one copy of a chunk given to
+/// [`SseDecoder::feed`]): the usual event costs no allocation and no copy of its data. The
+/// decoder hands out one `Arc` per event name it has seen recently, so a stream of a few event
+/// types does not allocate a name per event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SseFrame {
     /// The value of the event's last `event` field; `None` when it had none or it was empty.
     pub event: Option<Arc<str>>,
     /// The event's `data` lines joined with `\n` (without a trailing newline).
-    pub data: Arc<str>,
+    ///
+    /// It may share the memory of the chunk it arrived in: keeping it keeps that chunk.
+    pub data: ByteString,
     /// The stream's last event ID when this event was dispatched (the last `id` field seen so far
     /// in the stream, not necessarily in this event); `None` while it is empty.
     pub id: Option<Arc<str>>,
@@ -159,7 +166,11 @@ pub struct SseDecoder {
     pending_cr: bool,
     /// No line has been completed yet, so the next one may start with a BOM.
     at_stream_start: bool,
-    /// The spec's data buffer: each `data` value followed by LF.
+    /// The event's only `data` line so far, when it arrived whole in the current chunk and is
+    /// valid UTF-8: a slice of the chunk, which the frame will share. A second `data` line
+    /// moves it into `data`.
+    single: Option<ByteString>,
+    /// The spec's data buffer (each `data` value followed by LF) when the data is not `single`.
     data: String,
     /// The spec's event type buffer.
     event_type: String,
@@ -196,6 +207,7 @@ impl SseDecoder {
             line: Vec::new(),
             pending_cr: false,
             at_stream_start: true,
+            single: None,
             data: String::new(),
             event_type: String::new(),
             event_known: None,
@@ -256,6 +268,20 @@ impl SseDecoder {
     /// Frames completed earlier in the same chunk are already in `frames`. The decoder then
     /// stays failed: every later call returns the same error.
     pub fn feed(&mut self, chunk: &[u8], frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
+        self.feed_chunk(Chunk { bytes: chunk, shared: None }, frames)
+    }
+
+    /// [`feed`](Self::feed) for a chunk already in shared memory, such as a body frame from
+    /// hyper: the frames' data point into it instead of into a copy.
+    ///
+    /// # Errors
+    ///
+    /// As for [`feed`](Self::feed).
+    pub fn feed_bytes(&mut self, chunk: &Bytes, frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
+        self.feed_chunk(Chunk { bytes: chunk, shared: Some(chunk.clone()) }, frames)
+    }
+
+    fn feed_chunk(&mut self, chunk: Chunk<'_>, frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
         match self.state {
             State::Streaming => {}
             State::Done | State::Finished => return Ok(()),
@@ -288,6 +314,7 @@ impl SseDecoder {
     /// Frees the buffers once the stream is over.
     fn release(&mut self) {
         self.line = Vec::new();
+        self.single = None;
         self.data = String::new();
         self.event_type = String::new();
         self.event_known = None;
@@ -296,7 +323,8 @@ impl SseDecoder {
         self.pending_cr = false;
     }
 
-    fn decode(&mut self, chunk: &[u8], frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
+    fn decode(&mut self, mut input: Chunk<'_>, frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
+        let chunk = input.bytes;
         let mut pos = 0;
         if self.pending_cr && !chunk.is_empty() {
             self.pending_cr = false;
@@ -320,12 +348,12 @@ impl SseDecoder {
             };
             let piece = &chunk[pos..end];
             if self.line.is_empty() {
-                self.complete_line(piece, frames)?;
+                self.complete_line(piece, Some(&mut input), frames)?;
             } else {
                 self.check_size(self.line.len() + piece.len())?;
                 self.line.extend_from_slice(piece);
                 let line = mem::take(&mut self.line);
-                let result = self.complete_line(&line, frames);
+                let result = self.complete_line(&line, None, frames);
                 self.line = line;
                 self.line.clear();
                 result?;
@@ -345,15 +373,21 @@ impl SseDecoder {
 
     /// Refuses the event when its buffers plus `line_len` bytes of the current line exceed the limit.
     fn check_size(&self, line_len: usize) -> Result<(), SseError> {
-        let size = self.data.len() + self.event_type_len() + line_len;
+        let size = self.data_len() + self.event_type_len() + line_len;
         if size > self.max_event_size {
             return Err(SseError::EventTooLarge { limit: self.max_event_size });
         }
         Ok(())
     }
 
-    /// Processes one complete line, without its line ending.
-    fn complete_line(&mut self, line: &[u8], frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
+    /// Processes one complete line, without its line ending: a slice of `chunk` when given, of
+    /// the decoder's line buffer otherwise.
+    fn complete_line(
+        &mut self,
+        line: &[u8],
+        chunk: Option<&mut Chunk<'_>>,
+        frames: &mut Vec<SseFrame>,
+    ) -> Result<(), SseError> {
         // Checked before the BOM is stripped, so the answer is the same as for the partial line.
         self.check_size(line.len())?;
         let mut line = line;
@@ -374,10 +408,23 @@ impl SseDecoder {
                 let value = &line[colon + 1..];
                 (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
             }
-            None => (line, &b""[..]),
+            // An empty value at the end of the line (still a slice of it, which `share` needs).
+            None => (line, &line[line.len()..]),
         };
         match name {
             b"data" => {
+                // The usual event: one data line, valid UTF-8, shared from the chunk.
+                let first = self.single.is_none() && self.data.is_empty();
+                if let (true, Some(chunk)) = (first, chunk)
+                    && let Ok(text) = ByteString::try_from(chunk.share(value))
+                {
+                    self.single = Some(text);
+                    return Ok(());
+                }
+                if let Some(first) = self.single.take() {
+                    self.data.push_str(&first);
+                    self.data.push('\n');
+                }
                 self.data.reserve(value.len() + 1);
                 push_lossy(&mut self.data, value);
                 self.data.push('\n');
@@ -421,25 +468,29 @@ impl SseDecoder {
         }
         self.in_event = false;
         let retry = self.event_retry.take();
-        if self.data.is_empty() {
+        let single = self.single.take();
+        if single.is_none() && self.data.is_empty() {
             self.event_type.clear();
             self.event_known = None;
             return;
         }
         // Every data line ended with LF; the spec removes the last one.
         self.data.pop();
-        if self.data == DONE {
+        if single.as_deref().unwrap_or(&self.data) == DONE {
             self.state = State::Done;
             return;
         }
+        let data = match single {
+            Some(line) => line,
+            // One allocation for the data; the buffer keeps its capacity for the next event.
+            None => ByteString::from(self.data.as_str()),
+        };
         let event = match self.event_known.take() {
             Some(index) => Some(self.promote(index)),
             None if self.event_type.is_empty() => None,
             None => Some(self.event_name()),
         };
         self.event_type.clear();
-        // One allocation for the data; the buffer keeps its capacity for the next event.
-        let data = Arc::from(self.data.as_str());
         if self.data.capacity() > KEPT_BUFFER {
             // A rare large event: do not hold its size for the rest of the stream.
             self.data = String::new();
@@ -447,6 +498,11 @@ impl SseDecoder {
             self.data.clear();
         }
         frames.push(SseFrame { event, data, id: self.last_event_id.clone(), retry });
+    }
+
+    /// The length of the spec's data buffer: the lines so far, each with its LF.
+    fn data_len(&self) -> usize {
+        self.single.as_ref().map_or(self.data.len(), |line| line.len() + 1)
     }
 
     /// The length of the spec's event type buffer.
@@ -488,10 +544,31 @@ impl fmt::Debug for SseDecoder {
         f.debug_struct("SseDecoder")
             .field("max_event_size", &self.max_event_size)
             .field("state", &self.state)
-            .field("buffered_bytes", &(self.line.len() + self.data.len() + self.event_type_len()))
+            .field("buffered_bytes", &(self.line.len() + self.data_len() + self.event_type_len()))
             .field("last_event_id", &self.last_event_id())
             .field("retry", &self.retry)
             .finish_non_exhaustive()
+    }
+}
+
+/// The chunk being decoded, and the shared memory a frame's data can point into.
+struct Chunk<'a> {
+    bytes: &'a [u8],
+    /// `bytes` in shared memory: given with the chunk, or copied from it the first time a frame
+    /// needs it.
+    shared: Option<Bytes>,
+}
+
+impl Chunk<'_> {
+    /// `part`, a slice of this chunk, in shared memory (a copy of it, were it not a slice).
+    fn share(&mut self, part: &[u8]) -> Bytes {
+        let bytes = self.bytes;
+        let start = part.as_ptr().addr().wrapping_sub(bytes.as_ptr().addr());
+        if start > bytes.len() || part.len() > bytes.len() - start {
+            return Bytes::copy_from_slice(part);
+        }
+        let shared = self.shared.get_or_insert_with(|| Bytes::copy_from_slice(bytes));
+        shared.slice(start..start + part.len())
     }
 }
 

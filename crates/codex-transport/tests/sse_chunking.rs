@@ -188,19 +188,31 @@ struct Outcome {
     cut_off: bool,
 }
 
+/// Decodes the chunks through `feed`, and again through `feed_bytes`: both must agree.
 fn decode_in<'a>(chunks: impl IntoIterator<Item = &'a [u8]>, limit: usize) -> Outcome {
-    let mut decoder = SseDecoder::new().with_max_event_size(limit);
-    let mut frames = Vec::new();
-    let mut error = None;
-    for chunk in chunks {
-        if let Err(e) = decoder.feed(chunk, &mut frames) {
-            error = Some(e);
-            break;
+    let chunks: Vec<&[u8]> = chunks.into_iter().collect();
+    let outcome = |shared: bool| {
+        let mut decoder = SseDecoder::new().with_max_event_size(limit);
+        let mut frames = Vec::new();
+        let mut error = None;
+        for &chunk in &chunks {
+            let fed = if shared {
+                decoder.feed_bytes(&bytes::Bytes::copy_from_slice(chunk), &mut frames)
+            } else {
+                decoder.feed(chunk, &mut frames)
+            };
+            if let Err(e) = fed {
+                error = Some(e);
+                break;
+            }
         }
-    }
-    let done = decoder.is_done();
-    let cut_off = decoder.finish();
-    Outcome { frames, error, done, cut_off }
+        let done = decoder.is_done();
+        let cut_off = decoder.finish();
+        Outcome { frames, error, done, cut_off }
+    };
+    let copied = outcome(false);
+    assert_eq!(outcome(true), copied, "feed_bytes and feed disagree");
+    copied
 }
 
 /// Splits `bytes` into chunks of the given sizes, cycling through them.

@@ -325,6 +325,49 @@ fn invalid_utf8_is_replaced() {
 }
 
 #[test]
+fn invalid_utf8_in_a_one_line_event_is_replaced() {
+    let bytes = b"data: a\x80b\xE2\x82\n\n";
+    let expected = [message("a\u{FFFD}b\u{FFFD}")];
+    assert_eq!(decode(bytes), expected);
+    assert_every_split(bytes, &expected);
+}
+
+#[test]
+fn replacement_characters_count_toward_the_limit() {
+    // Ten invalid bytes on one line decode to ten U+FFFD: 30 bytes, plus the line's LF.
+    for bytes in [
+        &b"data: \xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\n\n"[..],
+        b"data: x\ndata: \xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\n\n",
+    ] {
+        let decoded = if bytes.starts_with(b"data: x") { 2 + 31 } else { 31 };
+        let mut frames = Vec::new();
+        SseDecoder::new().with_max_event_size(decoded).feed(bytes, &mut frames).unwrap();
+        assert_eq!(frames.len(), 1);
+        let result = SseDecoder::new().with_max_event_size(decoded - 1).feed(bytes, &mut frames);
+        assert!(result.is_err(), "{bytes:?}");
+        // Refused as soon as the line is read, before its event ends, however the input is split.
+        let line = &bytes[..bytes.len() - 1];
+        for split in 0..=line.len() {
+            let mut decoder = SseDecoder::new().with_max_event_size(decoded - 1);
+            let (head, tail) = line.split_at(split);
+            let result = decoder.feed(head, &mut frames).and_then(|()| decoder.feed(tail, &mut frames));
+            assert!(result.is_err(), "{bytes:?} split at {split}");
+        }
+    }
+}
+
+#[test]
+fn a_one_line_event_shares_the_chunk_given_as_bytes() {
+    let chunk = bytes::Bytes::from_static(b"event: a\ndata: {\"x\":1}\n\ndata: one\ndata: two\n\n");
+    let mut frames = Vec::new();
+    SseDecoder::new().feed_bytes(&chunk, &mut frames).unwrap();
+    assert_eq!(frames, [named("a", r#"{"x":1}"#), message("one\ntwo")]);
+    let inside = |text: &str| chunk.as_ptr_range().contains(&text.as_ptr());
+    assert!(inside(&frames[0].data), "the one-line event points into the chunk");
+    assert!(!inside(&frames[1].data), "a two-line event is joined in a buffer of its own");
+}
+
+#[test]
 fn invalid_utf8_in_a_field_name_makes_it_unknown() {
     assert_eq!(decode(b"dat\xE1: x\ndata: y\n\n"), [message("y")]);
 }
@@ -470,6 +513,24 @@ fn an_event_exactly_at_the_limit_is_accepted() {
     assert_eq!(frames, [named("ab", "xyz")]);
     let result = SseDecoder::new().with_max_event_size(10).feed(bytes, &mut frames);
     assert!(result.is_err());
+}
+
+#[test]
+fn a_second_data_line_counts_the_first_with_its_line_ending() {
+    // Reading "data: de" (8 bytes) while "abc" and its LF (4 bytes) are held: 12 bytes, at every
+    // split of the input.
+    let bytes = b"data: abc\ndata: de\n\ndata: f\n\n";
+    for split in 0..=bytes.len() {
+        let (head, tail) = bytes.split_at(split);
+        let mut frames = Vec::new();
+        let mut decoder = SseDecoder::new().with_max_event_size(12);
+        decoder.feed(head, &mut frames).unwrap();
+        decoder.feed(tail, &mut frames).unwrap();
+        assert_eq!(frames, [message("abc\nde"), message("f")], "split at {split}");
+        let mut decoder = SseDecoder::new().with_max_event_size(11);
+        let result = decoder.feed(head, &mut frames).and_then(|()| decoder.feed(tail, &mut frames));
+        assert!(result.is_err(), "split at {split}");
+    }
 }
 
 #[test]

@@ -125,16 +125,20 @@ pub(crate) fn corpus(target_bytes: usize) -> Vec<u8> {
 }
 
 /// Ours: decoder, typed backend events, mapper to stream events v1. Returns SSE events read.
+///
+/// The chunks are `Bytes`, as hyper hands them to the transport (and as `eventsource` gets
+/// them below), fed with `feed_bytes` as the transport does.
 #[inline(never)]
-pub(crate) fn run_ours(bytes: &[u8], chunk: usize) -> Result<u64, String> {
+pub(crate) fn run_ours(bytes: &Bytes, chunk: usize) -> Result<u64, String> {
     let mut decoder = SseDecoder::new();
     let mut frames: Vec<SseFrame> = Vec::new();
     let mut mapped: Vec<StreamEvent> = Vec::new();
     let mut mapper = EventMapper::new();
     let mut count = 0u64;
     let mut v1 = 0u64;
-    for piece in bytes.chunks(chunk) {
-        decoder.feed(piece, &mut frames).map_err(|e| e.to_string())?;
+    for start in (0..bytes.len()).step_by(chunk) {
+        let piece = bytes.slice(start..(start + chunk).min(bytes.len()));
+        decoder.feed_bytes(&piece, &mut frames).map_err(|e| e.to_string())?;
         for frame in frames.drain(..) {
             count += 1;
             mapper.map_sse(frame.event.as_deref(), frame.data, &mut mapped).map_err(|e| e.to_string())?;

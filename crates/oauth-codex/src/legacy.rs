@@ -142,7 +142,9 @@ impl CodexOAuthLLM {
     ) -> Result<impl Iterator<Item = Result<String>> + use<>> {
         let events = self.client.responses().stream(options.to_params())?;
         Ok(events.filter_map(|event| match event {
-            Ok(event) if event.kind == StreamEventType::TextDelta => event.delta.map(Ok),
+            Ok(event) if event.kind == StreamEventType::TextDelta => {
+                event.delta.map(|delta| Ok(delta.into()))
+            }
             Ok(_) => None,
             Err(error) => Some(Err(error)),
         }))
@@ -156,7 +158,9 @@ impl CodexOAuthLLM {
         let events = self.client.as_async().responses().stream(options.to_params()).await?;
         Ok(events.filter_map(|event| async move {
             match event {
-                Ok(event) if event.kind == StreamEventType::TextDelta => event.delta.map(Ok),
+                Ok(event) if event.kind == StreamEventType::TextDelta => {
+                    event.delta.map(|delta| Ok(delta.into()))
+                }
                 Ok(_) => None,
                 Err(error) => Some(Err(error)),
             }
