@@ -67,6 +67,8 @@ mod retry;
 pub mod sse;
 
 pub use auth::{AuthHeaders, Authenticator, BoxFuture, NoAuth, Recovery, StaticBearer};
+/// The shared UTF-8 string of [`SseFrame::data`] (from the `bytestring` crate).
+pub use bytestring::ByteString;
 pub use client::{
     EventStream, HttpRequest, JsonResponse, RequestBody, RequestOptions, Transport, TransportBuildError,
     validate_base_url,

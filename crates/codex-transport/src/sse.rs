@@ -53,6 +53,9 @@ const MIB: usize = 1024 * KIB;
 /// The data buffer is kept from event to event up to this capacity.
 const KEPT_BUFFER: usize = 64 * KIB;
 
+/// [`SseDecoder::feed`] copies a chunk up to this size whole, for its events to share.
+const SHARED_COPY_MAX: usize = 64 * KIB;
+
 /// One dispatched Server-Sent Event.
 ///
 /// `event` is `None` when the event had no (or an empty) `event` field: such an event has the
@@ -262,23 +265,29 @@ impl SseDecoder {
     /// The `data: [DONE]` event is not appended: it makes [`is_done`](Self::is_done) true, and the
     /// rest of the input is ignored. Input fed after [`finish`](Self::finish) is ignored too.
     ///
+    /// A chunk of up to 64 KiB is copied once, the first time a frame needs it, and its
+    /// one-line events share that copy; the events of a larger chunk are copied one by one, so
+    /// that a kept frame never keeps a large chunk.
+    ///
     /// # Errors
     ///
     /// [`SseError::EventTooLarge`] when an event exceeds [`max_event_size`](Self::max_event_size).
     /// Frames completed earlier in the same chunk are already in `frames`. The decoder then
     /// stays failed: every later call returns the same error.
     pub fn feed(&mut self, chunk: &[u8], frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
-        self.feed_chunk(Chunk { bytes: chunk, shared: None }, frames)
+        let copy_whole = chunk.len() <= SHARED_COPY_MAX;
+        self.feed_chunk(Chunk { bytes: chunk, shared: None, copy_whole }, frames)
     }
 
     /// [`feed`](Self::feed) for a chunk already in shared memory, such as a body frame from
-    /// hyper: the frames' data point into it instead of into a copy.
+    /// hyper: the frames' data point into it instead of into a copy (so a kept frame keeps the
+    /// chunk's memory).
     ///
     /// # Errors
     ///
     /// As for [`feed`](Self::feed).
     pub fn feed_bytes(&mut self, chunk: &Bytes, frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
-        self.feed_chunk(Chunk { bytes: chunk, shared: Some(chunk.clone()) }, frames)
+        self.feed_chunk(Chunk { bytes: chunk, shared: Some(chunk.clone()), copy_whole: false }, frames)
     }
 
     fn feed_chunk(&mut self, chunk: Chunk<'_>, frames: &mut Vec<SseFrame>) -> Result<(), SseError> {
@@ -555,8 +564,10 @@ impl fmt::Debug for SseDecoder {
 struct Chunk<'a> {
     bytes: &'a [u8],
     /// `bytes` in shared memory: given with the chunk, or copied from it the first time a frame
-    /// needs it.
+    /// needs it when `copy_whole`.
     shared: Option<Bytes>,
+    /// Without `shared`: copy the whole chunk once (a small one), rather than each part.
+    copy_whole: bool,
 }
 
 impl Chunk<'_> {
@@ -564,7 +575,10 @@ impl Chunk<'_> {
     fn share(&mut self, part: &[u8]) -> Bytes {
         let bytes = self.bytes;
         let start = part.as_ptr().addr().wrapping_sub(bytes.as_ptr().addr());
-        if start > bytes.len() || part.len() > bytes.len() - start {
+        if start > bytes.len()
+            || part.len() > bytes.len() - start
+            || (self.shared.is_none() && !self.copy_whole)
+        {
             return Bytes::copy_from_slice(part);
         }
         let shared = self.shared.get_or_insert_with(|| Bytes::copy_from_slice(bytes));

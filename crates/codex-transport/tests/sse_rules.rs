@@ -368,6 +368,24 @@ fn a_one_line_event_shares_the_chunk_given_as_bytes() {
 }
 
 #[test]
+fn feed_shares_one_copy_of_a_small_chunk_and_copies_the_events_of_a_large_one() {
+    let distance =
+        |frames: &[SseFrame]| frames[1].data.as_ptr().addr().wrapping_sub(frames[0].data.as_ptr().addr());
+    let events = b"data: a\n\ndata: b\n\n";
+    let mut frames = Vec::new();
+    SseDecoder::new().feed(events, &mut frames).unwrap();
+    assert_eq!(distance(&frames), 9, "both point into one copy of the chunk, 9 bytes apart");
+
+    // Past 64 KiB, a kept frame must not keep the whole chunk: each event is copied alone.
+    let mut large = format!(": {}\n", "x".repeat(70_000)).into_bytes();
+    large.extend_from_slice(events);
+    let mut frames = Vec::new();
+    SseDecoder::new().feed(&large, &mut frames).unwrap();
+    assert_eq!(frames, [message("a"), message("b")]);
+    assert_ne!(distance(&frames), 9);
+}
+
+#[test]
 fn invalid_utf8_in_a_field_name_makes_it_unknown() {
     assert_eq!(decode(b"dat\xE1: x\ndata: y\n\n"), [message("y")]);
 }
