@@ -385,10 +385,11 @@ impl Transport {
     /// Takes the request or a reference to it: a caller that may send it again keeps it.
     pub async fn send(&self, request: impl Borrow<HttpRequest>) -> Result<JsonResponse, SdkRequestError> {
         let answer = self.execute(request.borrow(), false).await?;
-        let status = answer.response.status().as_u16();
-        let headers = answer.response.headers().clone();
+        let (parts, body) = answer.response.into_parts();
+        let status = parts.status.as_u16();
+        let headers = parts.headers;
         let remaining = answer.deadline.saturating_duration_since(Instant::now());
-        let body = match tokio::time::timeout(remaining, answer.response.into_body().collect()).await {
+        let body = match tokio::time::timeout(remaining, body.collect()).await {
             Err(_) => {
                 return Err(SdkRequestError::timeout("reading the response", remaining)
                     .with_request_id(Some(answer.request_id)));
@@ -406,13 +407,13 @@ impl Transport {
     /// Takes the request or a reference to it: a caller that may send it again keeps it.
     pub async fn stream(&self, request: impl Borrow<HttpRequest>) -> Result<EventStream, SdkRequestError> {
         let answer = self.execute(request.borrow(), true).await?;
-        let status = answer.response.status().as_u16();
-        let headers = answer.response.headers().clone();
+        let (parts, mut body) = answer.response.into_parts();
+        let status = parts.status.as_u16();
+        let headers = parts.headers;
         let request_id = answer.request_id.clone();
         let idle = self.inner.config.stream_idle_timeout;
         let max_event_size = self.inner.config.max_event_size;
         let stream_request_id = request_id.clone();
-        let mut body = answer.response.into_body();
         let inner = async_stream::stream! {
             let id = Some(stream_request_id);
             let mut decoder = SseDecoder::new().with_max_event_size(max_event_size);
