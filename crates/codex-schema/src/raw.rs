@@ -52,6 +52,12 @@ impl RawJson {
         RawJson(text)
     }
 
+    /// `part` of this text (a JSON value within it, borrowed from [`as_str`](Self::as_str)),
+    /// sharing its memory rather than copying it.
+    pub(crate) fn slice_ref(&self, part: &str) -> Self {
+        RawJson(self.0.slice_ref(part))
+    }
+
     /// The JSON text of `value`.
     pub fn from_value(value: &Value) -> Self {
         RawJson(ByteString::from(value.to_string()))

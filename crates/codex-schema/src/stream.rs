@@ -888,7 +888,7 @@ impl ResponseAccumulator {
                         response.error.clone_from(&backend.error);
                     }
                     response.output.clone_from(&backend.output);
-                    response.raw = final_text.map(|text| RawJson::from_parsed(ByteString::from(text)));
+                    response.raw = event.raw.as_ref().zip(final_text).map(|(raw, text)| raw.slice_ref(text));
                 }
             }
             StreamEventType::ResponseStarted

@@ -63,8 +63,8 @@ const SHARED_COPY_MAX: usize = 64 * KIB;
 ///
 /// The texts are shared: cloning a frame, or keeping its data after the frame is gone, copies
 /// nothing. An event whose data is one line that arrived whole in one chunk shares that chunk
-/// (given to [`SseDecoder::feed_bytes`], or the decoder's one copy of a chunk given to
-/// [`SseDecoder::feed`]): the usual event costs no allocation and no copy of its data. The
+/// (given to [`SseDecoder::feed_bytes`], or the decoder's one copy of a chunk of up to 64 KiB
+/// given to [`SseDecoder::feed`]): the usual event costs no allocation and no copy of its data. The
 /// decoder hands out one `Arc` per event name it has seen recently, so a stream of a few event
 /// types does not allocate a name per event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
