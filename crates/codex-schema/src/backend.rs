@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use bytestring::ByteString;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::items::{ContentPart, Item};
@@ -31,7 +32,7 @@ pub struct IncompleteDetails {
 
 /// The `response` object carried by `response.created`, `.in_progress`, `.completed`,
 /// `.failed` and `.incomplete`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct BackendResponse {
@@ -54,7 +55,7 @@ pub struct BackendResponse {
     pub usage: Option<Value>,
     /// The output items (the Codex backend repeats them here; the stream's
     /// `output_item.done` events are authoritative).
-    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "item_text::many")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub output: Vec<Item>,
     /// The response this one continues.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +63,63 @@ pub struct BackendResponse {
     /// Fields this crate does not model, kept as they came.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Read through [`ResponseWire`], with the items read by [`Item::from_json_str`].
+impl<'de> Deserialize<'de> for BackendResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (mut response, items) = ResponseWire::<item_text::Items>::deserialize(deserializer)?.split();
+        response.output = items.0;
+        Ok(response)
+    }
+}
+
+/// How a [`BackendResponse`] is read, with its `output` read as `O`: the one definition of
+/// its fields for reading, shared by [`BackendResponse`]'s `Deserialize` (`O` reads the
+/// items) and by the mapper's reading of a final response (`O` keeps each item's text, so
+/// that the items the stream already gave need not be read again).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ResponseWire<O> {
+    id: String,
+    model: Option<String>,
+    status: Option<String>,
+    error: Option<ResponseError>,
+    incomplete_details: Option<IncompleteDetails>,
+    usage: Option<Value>,
+    output: O,
+    previous_response_id: Option<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+impl<O> ResponseWire<O> {
+    /// The response without its items, and its `output` as read.
+    pub(crate) fn split(self) -> (BackendResponse, O) {
+        let ResponseWire {
+            id,
+            model,
+            status,
+            error,
+            incomplete_details,
+            usage,
+            output,
+            previous_response_id,
+            extra,
+        } = self;
+        let response = BackendResponse {
+            id,
+            model,
+            status,
+            error,
+            incomplete_details,
+            usage,
+            output: Vec::new(),
+            previous_response_id,
+            extra,
+        };
+        (response, output)
+    }
 }
 
 /// The items of the wire events, read through [`Item::from_json_str`] (one pass over the text
@@ -79,9 +137,18 @@ mod item_text {
         Item::from_json_str(raw.get()).map_err(D::Error::custom)
     }
 
-    pub(super) fn many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Item>, D::Error> {
-        let raws = Vec::<Box<RawValue>>::deserialize(deserializer)?;
-        raws.iter().map(|raw| Item::from_json_str(raw.get()).map_err(D::Error::custom)).collect()
+    /// A list of items.
+    #[derive(Default)]
+    pub(crate) struct Items(pub(crate) Vec<Item>);
+
+    impl<'de> Deserialize<'de> for Items {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let raws = Vec::<Box<RawValue>>::deserialize(deserializer)?;
+            raws.iter()
+                .map(|raw| Item::from_json_str(raw.get()).map_err(D::Error::custom))
+                .collect::<Result<_, _>>()
+                .map(Items)
+        }
     }
 }
 
@@ -781,4 +848,77 @@ pub(crate) fn started_response_id(data: &str) -> Option<Cow<'_, str>> {
     let id = serde::Deserializer::deserialize_map(&mut deserializer, Payload).ok()?;
     deserializer.end().ok()?;
     Some(id)
+}
+
+/// `response.output_item.added` and `.done`.
+pub(crate) const OUTPUT_ITEM_ADDED: &str = "response.output_item.added";
+/// `response.output_item.done`.
+pub(crate) const OUTPUT_ITEM_DONE: &str = "response.output_item.done";
+/// The `type`s that end a response.
+pub(crate) const TERMINAL: [&str; 3] = ["response.completed", "response.incomplete", "response.failed"];
+
+/// An `output_item.added` or `.done` payload (read by
+/// [`parse_tagged_rest`](crate::tagged::parse_tagged_rest)) with its item left as text: the
+/// known fields of [`OutputItemEvent`], typed as it types them, so that what reads here reads
+/// there; other fields are skipped (the typed event keeps them as unmodelled fields, which the
+/// mapper ignores).
+#[derive(Deserialize)]
+pub(crate) struct ItemEventRef<'a> {
+    #[serde(default, rename = "output_index")]
+    _output_index: Option<u64>,
+    /// The item, as received.
+    #[serde(borrow)]
+    pub(crate) item: &'a RawValue,
+    #[serde(default, rename = "sequence_number")]
+    _sequence_number: Option<u64>,
+}
+
+/// A terminal payload (`response.completed`, `.incomplete`, `.failed`; read by
+/// [`parse_tagged_rest`](crate::tagged::parse_tagged_rest)) with the response's items left as
+/// text: [`ResponseEvent`]'s known fields, typed as it types them; other fields are skipped.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct TerminalRef<'a> {
+    /// The final response, its `output` as the text of each item.
+    #[serde(borrow)]
+    pub(crate) response: ResponseWire<Vec<&'a RawValue>>,
+    #[serde(rename = "sequence_number")]
+    _sequence_number: Option<u64>,
+}
+
+/// Whether `item`, an item's JSON text, may read as [`Item::FunctionCall`]: whether it is not
+/// an object or any of its `type` keys may hold `"function_call"`.
+pub(crate) fn may_be_function_call(item: &str) -> bool {
+    use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+
+    use crate::tagged::StrSeed;
+
+    /// The item's keys: an error when a `type` may be `function_call`.
+    struct Types;
+
+    impl<'de> Visitor<'de> for Types {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an item object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key_seed(StrSeed)? {
+                if key != "type" {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                // A string with escapes may spell `function_call` too.
+                let value = map.next_value::<&RawValue>()?.get();
+                if value == r#""function_call""# || (value.starts_with('"') && value.contains('\\')) {
+                    return Err(A::Error::custom("may be a function call"));
+                }
+            }
+            Ok(())
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_str(item);
+    serde::Deserializer::deserialize_map(&mut deserializer, Types).is_err()
 }

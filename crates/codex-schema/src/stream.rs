@@ -27,12 +27,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::backend::{
-    BackendEvent, BackendResponse, DeltaRef, NotJsonError, STARTED, is_delta, leading_type,
-    started_response_id,
+    BackendEvent, BackendResponse, DeltaRef, ItemEventRef, NotJsonError, OUTPUT_ITEM_ADDED, OUTPUT_ITEM_DONE,
+    STARTED, TERMINAL, TerminalRef, is_delta, leading_type, may_be_function_call, started_response_id,
 };
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
 use crate::raw::RawJson;
 use crate::response::{FinishReason, Response, ResponseError, ToolCall, Usage};
+use crate::tagged::parse_tagged_rest;
 
 /// The version of the stream event schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -253,7 +254,15 @@ pub struct EventMapper {
     reasoning_streamed: HashSet<Option<String>>,
     last_reasoning: Option<ReasoningKey>,
     items: Vec<Item>,
+    /// The JSON text each of `items` was read from (by [`map_sse`](Self::map_sse), up to
+    /// [`KEEP_ITEM_TEXT_MAX`] bytes), so that a final response repeating the same text need not
+    /// be read again; `None` for an item not read so.
+    item_texts: Vec<Option<ByteString>>,
 }
+
+/// The longest item text an [`EventMapper`] keeps to compare with the final response (a kept
+/// text keeps the buffer it is a slice of).
+const KEEP_ITEM_TEXT_MAX: usize = 64 * 1024;
 
 impl Default for EventMapper {
     fn default() -> Self {
@@ -276,6 +285,7 @@ impl EventMapper {
             reasoning_streamed: HashSet::new(),
             last_reasoning: None,
             items: Vec::new(),
+            item_texts: Vec::new(),
         }
     }
 
@@ -338,14 +348,18 @@ impl EventMapper {
                 );
             }
             // The item (a whole answer, possibly long) is kept without a copy.
-            BackendEvent::OutputItemDone(e) => self.output_item_done(e.item, source, out),
+            BackendEvent::OutputItemDone(e) => self.output_item_done(e.item, None, source, out),
             // So is the final response, which the `response_completed` carries.
-            BackendEvent::Completed(e) => self.terminal(e.response, FinishReason::Stop, source, out),
+            BackendEvent::Completed(e) => {
+                self.terminal(e.response, FinishReason::Stop, FinalOutput::Read, source, out)
+            }
             BackendEvent::Incomplete(e) => {
                 let finish = incomplete_finish(&e.response);
-                self.terminal(e.response, finish, source, out);
+                self.terminal(e.response, finish, FinalOutput::Read, source, out);
             }
-            BackendEvent::Failed(e) => self.terminal(e.response, FinishReason::Error, source, out),
+            BackendEvent::Failed(e) => {
+                self.terminal(e.response, FinishReason::Error, FinalOutput::Read, source, out)
+            }
             event => self.map_event(&event, source, out),
         }
     }
@@ -409,10 +423,64 @@ impl EventMapper {
                 }
                 return Ok(());
             }
+            if !self.terminated && self.map_items_in_place(tag, &data, out) {
+                return Ok(());
+            }
         }
         let (event, raw) = BackendEvent::parse_with_raw(event_name, data)?;
         self.map_with_raw_into(event, raw, out);
         Ok(())
+    }
+
+    /// `response.output_item.added` and `.done` and the terminal events, read with their items
+    /// as text: an added item is read only if it may be a function call (nothing else of it is
+    /// mapped); a done item's text is kept (see [`KEEP_ITEM_TEXT_MAX`]); a final response whose
+    /// items are the texts the stream's `output_item.done` events had takes those items, unread
+    /// again. `false` hands the payload to the general path, which reads what these read the
+    /// same way, and anything else.
+    fn map_items_in_place(&mut self, tag: &str, data: &ByteString, out: &mut Vec<StreamEvent>) -> bool {
+        let slot = || RawSlot { event: None, raw: Some(RawJson::from_parsed(data.clone())) };
+        match tag {
+            OUTPUT_ITEM_ADDED => {
+                let Some(added) = parse_tagged_rest::<ItemEventRef<'_>>(data, tag) else { return false };
+                if may_be_function_call(added.item.get()) {
+                    return false;
+                }
+                self.ensure_started(&mut slot(), out);
+            }
+            OUTPUT_ITEM_DONE => {
+                let Some(done) = parse_tagged_rest::<ItemEventRef<'_>>(data, tag) else { return false };
+                let text = done.item.get();
+                let Ok(item) = Item::from_json_str(text) else { return false };
+                let kept = (text.len() <= KEEP_ITEM_TEXT_MAX).then(|| data.slice_ref(text));
+                self.output_item_done(item, kept, &mut slot(), out);
+            }
+            _ if TERMINAL.contains(&tag) => {
+                let Some(terminal) = parse_tagged_rest::<TerminalRef<'_>>(data, tag) else { return false };
+                let (mut response, texts) = terminal.response.split();
+                let streamed = !texts.is_empty()
+                    && texts.len() == self.item_texts.len()
+                    && texts
+                        .iter()
+                        .zip(&self.item_texts)
+                        .all(|(text, kept)| kept.as_deref() == Some(text.get()));
+                if !streamed {
+                    let Ok(items) = texts.iter().map(|text| Item::from_json_str(text.get())).collect() else {
+                        return false;
+                    };
+                    response.output = items;
+                }
+                let finish = match tag {
+                    "response.completed" => FinishReason::Stop,
+                    "response.incomplete" => incomplete_finish(&response),
+                    _ => FinishReason::Error,
+                };
+                let output = if streamed { FinalOutput::Streamed } else { FinalOutput::Read };
+                self.terminal(response, finish, output, &mut slot(), out);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// The backend event types that produce no v1 event (`map_event` ignores them).
@@ -504,10 +572,17 @@ impl EventMapper {
     }
 
     /// `response.output_item.done`: the item joins the authoritative list.
-    fn output_item_done(&mut self, item: Item, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
+    fn output_item_done(
+        &mut self,
+        item: Item,
+        text: Option<ByteString>,
+        source: &mut RawSlot<'_>,
+        out: &mut Vec<StreamEvent>,
+    ) {
         self.ensure_started(source, out);
         self.item_done(&item, source, out);
         self.items.push(item);
+        self.item_texts.push(text);
     }
 
     fn map_event(&mut self, event: &BackendEvent, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
@@ -565,12 +640,22 @@ impl EventMapper {
                 }
                 self.start_call(index, source, out);
             }
-            BackendEvent::OutputItemDone(e) => self.output_item_done(e.item.clone(), source, out),
-            BackendEvent::Completed(e) => self.terminal(e.response.clone(), FinishReason::Stop, source, out),
-            BackendEvent::Incomplete(e) => {
-                self.terminal(e.response.clone(), incomplete_finish(&e.response), source, out);
+            BackendEvent::OutputItemDone(e) => self.output_item_done(e.item.clone(), None, source, out),
+            BackendEvent::Completed(e) => {
+                self.terminal(e.response.clone(), FinishReason::Stop, FinalOutput::Read, source, out);
             }
-            BackendEvent::Failed(e) => self.terminal(e.response.clone(), FinishReason::Error, source, out),
+            BackendEvent::Incomplete(e) => {
+                self.terminal(
+                    e.response.clone(),
+                    incomplete_finish(&e.response),
+                    FinalOutput::Read,
+                    source,
+                    out,
+                );
+            }
+            BackendEvent::Failed(e) => {
+                self.terminal(e.response.clone(), FinishReason::Error, FinalOutput::Read, source, out);
+            }
             BackendEvent::Error(e) => {
                 self.ensure_started(source, out);
                 self.errored = true;
@@ -750,6 +835,7 @@ impl EventMapper {
         &mut self,
         mut response: BackendResponse,
         finish: FinishReason,
+        output: FinalOutput,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
@@ -787,7 +873,14 @@ impl EventMapper {
         let mut ev = StreamEvent::new(StreamEventType::ResponseCompleted);
         ev.response_id.clone_from(&self.response_id);
         ev.finish_reason = Some(finish);
-        ev.raw = if self.items == response.output {
+        let same = match output {
+            FinalOutput::Streamed => {
+                response.output = std::mem::take(&mut self.items);
+                true
+            }
+            FinalOutput::Read => self.items == response.output,
+        };
+        ev.raw = if same {
             source.get()
         } else {
             // The stream's `output_item.done` items are authoritative: the final raw response
@@ -804,6 +897,16 @@ impl EventMapper {
         out.push(ev);
         self.terminated = true;
     }
+}
+
+/// What the final response's `output` holds when the mapper gets it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FinalOutput {
+    /// The items as read from the terminal event.
+    Read,
+    /// Nothing yet: the terminal event's items were the texts of the stream's
+    /// `output_item.done` items, which the mapper puts there.
+    Streamed,
 }
 
 /// The finish reason of a `response.incomplete`.

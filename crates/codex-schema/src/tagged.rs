@@ -106,6 +106,39 @@ impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for SkipType<A
     }
 }
 
+/// Reads `text`, a JSON object whose first key is `type` with the value `tag`, into a `T` from
+/// its other keys: what [`tagged_enum!`]'s fast path does for the variant of that tag, with
+/// `T` free to read less (or keep text borrowed). `None` when `text` is not such an object,
+/// `T` does not fit, or a second `type` follows.
+pub(crate) fn parse_tagged_rest<'de, T: serde::Deserialize<'de>>(text: &'de str, tag: &str) -> Option<T> {
+    struct Rest<'t, T>(&'t str, std::marker::PhantomData<T>);
+
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Rest<'_, T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            match map.next_key_seed(StrSeed)? {
+                Some(key) if key == "type" => {}
+                _ => return Ok(None),
+            }
+            if map.next_value_seed(StrSeed)? != self.0 {
+                return Ok(None);
+            }
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(SkipType(map))).map(Some)
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = serde::Deserializer::deserialize_map(&mut deserializer, Rest(tag, std::marker::PhantomData))
+        .ok()??;
+    deserializer.end().ok()?;
+    Some(value)
+}
+
 /// Generates a `type`-tagged enum with typed known variants and one unknown variant.
 ///
 /// The caller implements, on the enum, `fn from_unknown(tag: Option<String>, raw: Value) -> Self`,

@@ -375,3 +375,129 @@ fn a_delta_without_escapes_is_a_slice_of_the_frame_data() {
         assert_eq!(inside, shared, "{data}");
     }
 }
+
+/// `output_item.added` and `.done` and the terminal events are read with their items as text
+/// (an added item only if it may be a function call; a final response's items not again when
+/// they are the texts the stream's done items had). Anything the typed events would read
+/// differently goes the general way.
+#[test]
+fn unusual_items_and_final_responses_map_the_same() {
+    let message = r#"{"type":"message","id":"m1","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hi","annotations":[]}]}"#;
+    let call =
+        r#"{"type":"function_call","id":"fc_1","call_id":"call_1","name":"f","arguments":"{\"a\":1}"}"#;
+    let added_items = [
+        r#"{"type":"message","id":"m1","status":"in_progress","role":"assistant","content":[]}"#,
+        call,
+        r#"{"type":"function\u005fcall","id":"fc_2","call_id":"call_2","name":"g","arguments":""}"#,
+        r#"{"type":"message","type":"function_call","id":"fc_3","call_id":"call_3","name":"h","arguments":""}"#,
+        r#"{"id":"fc_4","call_id":"call_4","name":"h","type":"function_call"}"#,
+        r#"{"typ\u0065":"function_call","call_id":"call_5","name":"k","arguments":""}"#,
+        r#"{"type":"function_call","name":7}"#,
+        r#"{"type":"reasoning","id":"rs_1","summary":[]}"#,
+        r#"{"type":"web_search_call","id":"ws_1"}"#,
+        r#"{"role":"assistant","content":"no type"}"#,
+        r#""a string""#,
+        "null",
+        "[1,2]",
+    ];
+    let done_items = [
+        message,
+        call,
+        r#"{"type":"message","id":"m2","role":"assistant","content":[{"type":"output_text","text":"esc\"aped \u00e9"}]}"#,
+        r#"{ "type" : "message" , "id" : "m1" , "role" : "assistant" , "content" : "spaced" }"#,
+        r#"{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"why"}]}"#,
+        r#"{"type":"function_call","name":7}"#,
+        r#"{"type":"message","role":"assistant","content":[{"type":"output_text","text":5}]}"#,
+        r#""a string""#,
+    ];
+    let mut frames: Vec<(Option<&str>, String)> = Vec::new();
+    for tag in ["response.output_item.added", "response.output_item.done"] {
+        let items = if tag.ends_with("added") { &added_items[..] } else { &done_items[..] };
+        for item in items {
+            frames.push((None, format!(r#"{{"type":"{tag}","output_index":0,"item":{item}}}"#)));
+        }
+        frames.push((None, format!(r#"{{"type":"{tag}"}}"#)));
+        frames.push((None, format!(r#"{{"type":"{tag}","item":{message},"item":{message}}}"#)));
+        frames.push((None, format!(r#"{{"type":"{tag}","item":{message},"output_index":"0"}}"#)));
+        frames.push((None, format!(r#"{{"type":"{tag}","item":{message},"sequence_number":-1,"x":[1]}}"#)));
+        frames.push((None, format!(r#"{{"type":"{tag}","item":{message},"type":"{tag}"}}"#)));
+        frames.push((None, format!(r#"{{"type":"{tag}","item":{message}}} trailing"#)));
+        frames.push((None, format!(r#"{{"type":"{tag}","item":{message}"#)));
+    }
+    for (index, added) in frames.iter().enumerate() {
+        assert_paths_agree(std::slice::from_ref(added), true);
+        assert_paths_agree(&frames[..=index], false);
+    }
+
+    // Final responses after done items: the same texts, other texts, more or fewer, or none.
+    let done =
+        |item: &str| format!(r#"{{"type":"response.output_item.done","output_index":0,"item":{item}}}"#);
+    let other = r#"{"type":"message","id":"m1","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hello","annotations":[]}]}"#;
+    let spaced = message.replace(",", ", ");
+    let outputs = [
+        format!("[{message}]"),
+        format!("[{message},{call}]"),
+        format!("[{call},{message}]"),
+        format!("[{spaced}]"),
+        format!("[{other}]"),
+        format!("[{message},{message}]"),
+        "[]".to_owned(),
+        "null".to_owned(),
+        "{}".to_owned(),
+    ];
+    for tag in ["response.completed", "response.incomplete", "response.failed"] {
+        let mut finals = Vec::new();
+        for output in &outputs {
+            finals.push(format!(
+                r#"{{"type":"{tag}","response":{{"id":"r","status":"x","output":{output},"usage":{{"input_tokens":2,"output_tokens":1}},"error":{{"code":"c","message":"m"}},"incomplete_details":{{"reason":"content_filter"}},"object":"response"}},"sequence_number":9}}"#
+            ));
+        }
+        finals.push(format!(r#"{{"type":"{tag}"}}"#));
+        finals.push(format!(r#"{{"type":"{tag}","response":null}}"#));
+        finals.push(format!(
+            r#"{{"type":"{tag}","response":{{"id":"r","output":[{message}],"output":[{message}]}}}}"#
+        ));
+        finals.push(format!(
+            r#"{{"type":"{tag}","response":{{"id":"r","output":[{message}]}},"response":{{"id":"s"}}}}"#
+        ));
+        finals.push(format!(
+            r#"{{"type":"{tag}","response":{{"id":"r","output":[{message}]}},"sequence_number":"9"}}"#
+        ));
+        finals.push(format!(
+            r#"{{"type":"{tag}","response":{{"id":"r","output":[{message}]}},"type":"{tag}"}}"#
+        ));
+        finals.push(format!(r#"{{"type":"{tag}","response":{{"id":7,"output":[{message}]}}}}"#));
+        finals.push(format!(r#"{{"type":"{tag}","response":{{"id":"r","output":[{message}]}}}} trailing"#));
+        for last in &finals {
+            for before in [vec![], vec![done(message)], vec![done(message), done(call)], vec![done(&spaced)]]
+            {
+                let mut frames: Vec<(Option<&str>, String)> =
+                    before.into_iter().map(|data| (None, data)).collect();
+                frames.push((None, last.clone()));
+                frames.push((None, done(message)));
+                assert_paths_agree(&frames, true);
+                assert_paths_agree(&frames, false);
+            }
+        }
+    }
+}
+
+/// A final response whose items are the texts the stream already gave carries the stream's
+/// items, and its event's `raw` is the payload as received.
+#[test]
+fn a_final_response_repeating_the_streamed_items_carries_them_unchanged() {
+    let item =
+        r#"{"type":"message","id":"m1","role":"assistant","content":[{"type":"output_text","text":"Hi"}]}"#;
+    let last = format!(r#"{{"type":"response.completed","response":{{"id":"r","output":[{item}]}}}}"#);
+    let mut mapper = EventMapper::new();
+    let mut events = Vec::new();
+    mapper
+        .map_sse(None, format!(r#"{{"type":"response.output_item.done","item":{item}}}"#), &mut events)
+        .unwrap();
+    mapper.map_sse(None, last.clone(), &mut events).unwrap();
+    let completed = events.last().unwrap();
+    assert_eq!(completed.kind, StreamEventType::ResponseCompleted);
+    assert_eq!(completed.raw.as_ref().unwrap().as_str(), last);
+    let carried = completed.response.as_deref().unwrap();
+    assert_eq!(serde_json::to_string(&carried.output).unwrap(), format!("[{item}]"));
+}
