@@ -214,6 +214,14 @@ pub enum TransportBuildError {
     /// An extra CA certificate could not be read.
     #[error("invalid extra CA certificate: {0}")]
     Certificate(String),
+    /// A configured header (`user_agent`, `originator`) cannot be sent.
+    #[error("invalid {name} header: {reason}")]
+    Header {
+        /// The header.
+        name: &'static str,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
 }
 
 struct Inner {
@@ -223,6 +231,9 @@ struct Inner {
     auth: Arc<dyn Authenticator>,
     hooks: Hooks,
     rate_limits: Mutex<Option<RateLimits>>,
+    /// `config.user_agent` and `config.originator` as header values, checked once.
+    user_agent: HeaderValue,
+    originator: HeaderValue,
     /// The URL of the last relative path without a query, parsed: a client sends nearly every
     /// request to one path, and parsing it is a measurable share of a short request.
     last_url: Mutex<Option<(String, url::Url)>>,
@@ -324,11 +335,29 @@ fn server_request_id(headers: &HeaderMap, ours: &str) -> String {
 
 /// What every attempt of one request shares.
 struct Prepared {
-    url: url::Url,
-    body: Option<(Bytes, String)>,
+    uri: hyper::Uri,
+    body: Option<(Bytes, HeaderValue)>,
     extra: Vec<(HeaderName, HeaderValue)>,
-    request_id: String,
+    request_id: HeaderValue,
     stream: bool,
+}
+
+/// `originator`.
+const ORIGINATOR: HeaderName = HeaderName::from_static("originator");
+/// `x-client-request-id`.
+const X_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
+/// `chatgpt-account-id`.
+const CHATGPT_ACCOUNT_ID: HeaderName = HeaderName::from_static("chatgpt-account-id");
+/// `session_id`.
+const SESSION_ID: HeaderName = HeaderName::from_static("session_id");
+
+/// `value` as the value of the header `name`, or an error that says it cannot be one.
+fn header_value(name: &str, value: &str) -> Result<HeaderValue, SdkRequestError> {
+    HeaderValue::try_from(value).map_err(|_| {
+        SdkRequestError::invalid_request(format!(
+            "the {name} header cannot carry {value:?}: a header value is visible ASCII, spaces and tabs"
+        ))
+    })
 }
 
 /// What the attempt loop hands back on success.
@@ -346,6 +375,14 @@ impl Transport {
         hooks: Hooks,
     ) -> Result<Self, TransportBuildError> {
         let base = validate_base_url(&config.base_url)?;
+        let fixed = |name: &'static str, value: &str| {
+            HeaderValue::try_from(value).map_err(|_| TransportBuildError::Header {
+                name,
+                reason: format!("{value:?} cannot be a header value; use visible ASCII, spaces and tabs"),
+            })
+        };
+        let user_agent = fixed("user-agent", &config.user_agent)?;
+        let originator = fixed("originator", &config.originator)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(config.connect_timeout));
@@ -365,6 +402,8 @@ impl Transport {
                 auth,
                 hooks,
                 rate_limits: Mutex::new(None),
+                user_agent,
+                originator,
                 last_url: Mutex::new(None),
             }),
         })
@@ -512,8 +551,9 @@ impl Transport {
     }
 
     /// The body bytes and their content type.
-    fn body(request: &HttpRequest) -> Option<(Bytes, String)> {
-        match request.body.as_ref()? {
+    fn body(request: &HttpRequest) -> Result<Option<(Bytes, HeaderValue)>, SdkRequestError> {
+        let Some(body) = request.body.as_ref() else { return Ok(None) };
+        Ok(Some(match body {
             RequestBody::Json(body) => {
                 // Copied only when `extra_body` changes it.
                 let mut merged;
@@ -532,18 +572,20 @@ impl Transport {
                     }
                     &merged
                 };
-                Some((
+                (
                     Bytes::from(serde_json::to_vec(body).expect("JSON values serialize")),
-                    "application/json".to_owned(),
-                ))
+                    HeaderValue::from_static("application/json"),
+                )
             }
             RequestBody::Form(fields) => {
                 let encoded =
                     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-                Some((Bytes::from(encoded), "application/x-www-form-urlencoded".to_owned()))
+                (Bytes::from(encoded), HeaderValue::from_static("application/x-www-form-urlencoded"))
             }
-            RequestBody::Raw { content_type, bytes } => Some((bytes.clone(), content_type.clone())),
-        }
+            RequestBody::Raw { content_type, bytes } => {
+                (bytes.clone(), header_value("content-type", content_type)?)
+            }
+        }))
     }
 
     fn extra_headers(
@@ -585,38 +627,41 @@ impl Transport {
         prepared: &Prepared,
         auth: &AuthHeaders,
     ) -> Result<Request<Full<Bytes>>, SdkRequestError> {
-        let Prepared { url, body, extra, request_id, stream } = prepared;
-        let stream = *stream;
-        let config = &self.inner.config;
-        let mut builder = Request::builder()
-            .method(request.method.clone())
-            .uri(url.as_str())
-            .header(USER_AGENT, config.user_agent.as_str())
-            .header("originator", config.originator.as_str())
-            .header(ACCEPT, if stream { "text/event-stream" } else { "application/json" })
-            .header("x-client-request-id", request_id.as_str());
+        let Prepared { uri, body, extra, request_id, stream, .. } = prepared;
+        let inner = &self.inner;
+        let mut hyper_request =
+            Request::new(Full::new(body.as_ref().map(|(bytes, _)| bytes.clone()).unwrap_or_default()));
+        *hyper_request.method_mut() = request.method.clone();
+        *hyper_request.uri_mut() = uri.clone();
+        let headers = hyper_request.headers_mut();
+        headers.reserve(8 + extra.len());
+        headers.append(USER_AGENT, inner.user_agent.clone());
+        headers.append(ORIGINATOR, inner.originator.clone());
+        headers.append(
+            ACCEPT,
+            HeaderValue::from_static(if *stream { "text/event-stream" } else { "application/json" }),
+        );
+        headers.append(X_CLIENT_REQUEST_ID, request_id.clone());
         if let Some((_, content_type)) = body {
-            builder = builder.header(CONTENT_TYPE, content_type.as_str());
+            headers.append(CONTENT_TYPE, content_type.clone());
         }
         if let Some(token) = auth.expose_bearer() {
             let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
                 SdkRequestError::auth("the access token has characters a header cannot carry; sign in again")
             })?;
             value.set_sensitive(true);
-            builder = builder.header(AUTHORIZATION, value);
+            headers.append(AUTHORIZATION, value);
         }
         if let Some(account) = auth.account_id() {
-            builder = builder.header("chatgpt-account-id", account);
+            headers.append(CHATGPT_ACCOUNT_ID, header_value("chatgpt-account-id", account)?);
         }
         if let Some(session) = &request.session_id {
-            builder = builder.header("session_id", session.as_str());
+            headers.append(SESSION_ID, header_value("session_id", session)?);
         }
         for (name, value) in extra {
-            builder = builder.header(name, value.clone());
+            headers.append(name, value.clone());
         }
-        builder
-            .body(Full::new(body.as_ref().map(|(bytes, _)| bytes.clone()).unwrap_or_default()))
-            .map_err(|e| SdkRequestError::decode(format!("could not build the request: {e}")))
+        Ok(hyper_request)
     }
 
     /// The attempt loop: credentials, send, 401 recovery, classification, backoff.
@@ -626,10 +671,15 @@ impl Transport {
         let url = self.url(request)?;
         let path = url.path().to_owned();
         let prepared = Prepared {
-            url,
-            body: Self::body(request),
+            uri: url.as_str().parse().map_err(|e| {
+                SdkRequestError::invalid_request(format!(
+                    "the URL {:?} cannot be requested: {e}",
+                    url.as_str()
+                ))
+            })?,
+            body: Self::body(request)?,
             extra: self.extra_headers(request)?,
-            request_id: client_request_id.clone(),
+            request_id: header_value("x-client-request-id", &client_request_id)?,
             stream,
         };
         let policy = match request.options.max_retries {

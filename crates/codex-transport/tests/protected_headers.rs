@@ -7,7 +7,7 @@ use std::sync::Arc;
 use codex_testkit::FakeCodex;
 use codex_transport::{
     ErrorKind, Hooks, HttpRequest, PROTECTED_HEADERS, ProtectedHeaders, RequestOptions, StaticBearer,
-    Transport, TransportConfig, is_protected_header,
+    Transport, TransportBuildError, TransportConfig, is_protected_header,
 };
 use serde_json::json;
 
@@ -102,4 +102,43 @@ async fn under_warn_protected_headers_are_dropped_and_never_duplicated() {
     assert_eq!(sent.header("originator"), Some("codex_cli_rs"));
     assert_eq!(sent.header("session_id"), Some("session-1"));
     assert_eq!(sent.header("x-custom"), Some("kept"));
+}
+
+/// The headers the client owns are checked where they come from: the configured ones when the
+/// transport is built, a session id when it is sent; nothing is sent with a header that cannot
+/// be one.
+#[tokio::test]
+async fn a_header_value_that_cannot_be_sent_is_refused_with_its_name() {
+    let fake = FakeCodex::start().await;
+    let auth = Arc::new(StaticBearer::new(fake.registry().mint_access_token(), None));
+    for (config, name) in [
+        (TransportConfig::new(fake.base_url()).originator("codex\ncli"), "originator"),
+        (
+            TransportConfig { user_agent: "agent\u{7f}".to_owned(), ..TransportConfig::new(fake.base_url()) },
+            "user-agent",
+        ),
+    ] {
+        let error = Transport::new(config, auth.clone(), Hooks::new()).unwrap_err();
+        assert!(matches!(&error, TransportBuildError::Header { name: n, .. } if *n == name), "{error}");
+        assert!(error.to_string().contains(name), "{error}");
+    }
+
+    let (transport, _) = transport(&fake, ProtectedHeaders::Warn);
+    let error = transport.stream(request(vec![]).session_id("session\r\n1")).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidRequest, "{error}");
+    assert!(error.to_string().contains("session_id"), "{error}");
+    assert!(fake.requests().is_empty(), "nothing was sent");
+
+    let _ = transport.stream(request(vec![])).await.expect("sent");
+    let sent = &fake.requests()[0];
+    let default = TransportConfig::new(fake.base_url());
+    assert_eq!(sent.header("user-agent"), Some(default.user_agent.as_str()));
+    assert_eq!(sent.header("accept"), Some("text/event-stream"));
+    assert_eq!(sent.header("content-type"), Some("application/json"));
+    let id = sent.header("x-client-request-id").expect("a request id");
+    assert!(uuid_like(id), "{id}");
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
