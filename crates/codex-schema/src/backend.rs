@@ -65,7 +65,7 @@ pub struct BackendResponse {
     pub extra: Map<String, Value>,
 }
 
-/// Read through [`ResponseWire`], with the items read by [`Item::from_json_str`].
+// Read through `ResponseWire`, with the items read by `Item::from_json_str`.
 impl<'de> Deserialize<'de> for BackendResponse {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let (mut response, items) = ResponseWire::<item_text::Items>::deserialize(deserializer)?.split();
