@@ -850,7 +850,7 @@ pub(crate) fn started_response_id(data: &str) -> Option<Cow<'_, str>> {
     Some(id)
 }
 
-/// `response.output_item.added` and `.done`.
+/// `response.output_item.added`.
 pub(crate) const OUTPUT_ITEM_ADDED: &str = "response.output_item.added";
 /// `response.output_item.done`.
 pub(crate) const OUTPUT_ITEM_DONE: &str = "response.output_item.done";
