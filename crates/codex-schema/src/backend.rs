@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::items::{ContentPart, Item};
 use crate::raw::RawJson;
-use crate::response::ResponseError;
+use crate::response::{BackendUsage, Lenient, ResponseError};
 use crate::tagged::{BorrowedStr, tagged_enum};
 
 /// Why a response stopped early (`incomplete_details`).
@@ -50,9 +50,9 @@ pub struct BackendResponse {
     /// Why an incomplete response stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete_details: Option<IncompleteDetails>,
-    /// Token usage (the backend's nested shape; see [`crate::Usage::from_backend`]).
+    /// Token usage. A `usage` that is not an object is read as absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Value>,
+    pub usage: Option<BackendUsage>,
     /// The output items (the Codex backend repeats them here; the stream's
     /// `output_item.done` events are authoritative).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -86,7 +86,7 @@ pub(crate) struct ResponseWire<O> {
     status: Option<String>,
     error: Option<ResponseError>,
     incomplete_details: Option<IncompleteDetails>,
-    usage: Option<Value>,
+    usage: Option<Lenient<BackendUsage>>,
     output: O,
     previous_response_id: Option<String>,
     #[serde(flatten)]
@@ -113,7 +113,10 @@ impl<O> ResponseWire<O> {
             status,
             error,
             incomplete_details,
-            usage,
+            usage: usage.and_then(|usage| match usage {
+                Lenient::Typed(usage) => Some(usage),
+                Lenient::Other(_) => None,
+            }),
             output: Vec::new(),
             previous_response_id,
             extra,

@@ -70,7 +70,7 @@ pub use request::{
     FunctionTool, Input, Reasoning, ReasoningEffort, ReasoningSummary, ResponseCreateParams, ResponseFormat,
     Tool, ToolChoice, Truncation, Verbosity,
 };
-pub use response::{FinishReason, Response, ResponseError, ToolCall, Usage};
+pub use response::{BackendUsage, FinishReason, Response, ResponseError, TokenDetails, ToolCall, Usage};
 pub use stream::{
     EventMapper, ResponseAccumulator, SchemaVersion, StreamClosedEarly, StreamEvent, StreamEventType,
 };

@@ -44,6 +44,282 @@ impl Usage {
     }
 }
 
+impl From<&BackendUsage> for Usage {
+    /// The same counts [`Usage::from_backend`] reads from the usage object as JSON.
+    fn from(usage: &BackendUsage) -> Usage {
+        let input_tokens = usage.input_tokens.unwrap_or(0);
+        let output_tokens = usage.output_tokens.unwrap_or(0);
+        let total_tokens = usage.total_tokens.unwrap_or(input_tokens + output_tokens);
+        let top = |key: &str| usage.extra.get(key).and_then(Value::as_u64).unwrap_or(0);
+        let cached_input_tokens = usage
+            .input_tokens_details
+            .as_ref()
+            .and_then(|details| details.cached_tokens)
+            .unwrap_or(0)
+            .max(top("cached_input_tokens"));
+        let reasoning_tokens = usage
+            .output_tokens_details
+            .as_ref()
+            .and_then(|details| details.reasoning_tokens)
+            .unwrap_or(0)
+            .max(top("reasoning_tokens"));
+        Usage { input_tokens, output_tokens, total_tokens, cached_input_tokens, reasoning_tokens }
+    }
+}
+
+/// Token usage as the backend reports it (`response.usage`).
+///
+/// Read leniently: a count that is not a non-negative integer, or details that are not an
+/// object, do not fail the response; such a value is kept among the unmodelled fields under
+/// its own key, and its typed field is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct BackendUsage {
+    /// Tokens read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    /// Details of the input tokens (`cached_tokens`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_tokens_details: Option<TokenDetails>,
+    /// Tokens written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    /// Details of the output tokens (`reasoning_tokens`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens_details: Option<TokenDetails>,
+    /// Input plus output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_tokens: Option<u64>,
+    /// Fields this crate does not model, and counts that were not counts, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `input_tokens_details` or `output_tokens_details` of a [`BackendUsage`], read as leniently.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct TokenDetails {
+    /// Input tokens served from the prompt cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<u64>,
+    /// Output tokens spent on reasoning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    /// Fields this crate does not model, and counts that were not counts, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A value read as `T` when it is one, else kept as JSON.
+pub(crate) enum Lenient<T> {
+    Typed(T),
+    Other(Value),
+}
+
+/// An object read entry by entry, keeping what it does not type in `extra`.
+trait LenientObject: Default {
+    /// Reads the value of `key` into its field; `Some` hands the value back to be kept in
+    /// `extra` (an unknown key, or a value its field cannot hold).
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<Option<Value>, A::Error>;
+
+    /// The unmodelled fields.
+    fn extra(&mut self) -> &mut Map<String, Value>;
+}
+
+/// Reads a count into `field`; hands back a value that is not one (and empties the field).
+fn lenient_count<'de, A: serde::de::MapAccess<'de>>(
+    map: &mut A,
+    field: &mut Option<u64>,
+) -> Result<Option<Value>, A::Error> {
+    Ok(match map.next_value::<Lenient<u64>>()? {
+        Lenient::Typed(count) => {
+            *field = Some(count);
+            None
+        }
+        Lenient::Other(value) => {
+            *field = None;
+            Some(value)
+        }
+    })
+}
+
+/// Reads details into `field`; hands back a value that is not an object (and empties the field).
+fn lenient_details<'de, A: serde::de::MapAccess<'de>>(
+    map: &mut A,
+    field: &mut Option<TokenDetails>,
+) -> Result<Option<Value>, A::Error> {
+    Ok(match map.next_value::<Lenient<TokenDetails>>()? {
+        Lenient::Typed(details) => {
+            *field = Some(details);
+            None
+        }
+        Lenient::Other(value) => {
+            *field = None;
+            Some(value)
+        }
+    })
+}
+
+impl LenientObject for BackendUsage {
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<Option<Value>, A::Error> {
+        match key {
+            "input_tokens" => lenient_count(map, &mut self.input_tokens),
+            "output_tokens" => lenient_count(map, &mut self.output_tokens),
+            "total_tokens" => lenient_count(map, &mut self.total_tokens),
+            "input_tokens_details" => lenient_details(map, &mut self.input_tokens_details),
+            "output_tokens_details" => lenient_details(map, &mut self.output_tokens_details),
+            _ => map.next_value().map(Some),
+        }
+    }
+
+    fn extra(&mut self) -> &mut Map<String, Value> {
+        &mut self.extra
+    }
+}
+
+impl LenientObject for TokenDetails {
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<Option<Value>, A::Error> {
+        match key {
+            "cached_tokens" => lenient_count(map, &mut self.cached_tokens),
+            "reasoning_tokens" => lenient_count(map, &mut self.reasoning_tokens),
+            _ => map.next_value().map(Some),
+        }
+    }
+
+    fn extra(&mut self) -> &mut Map<String, Value> {
+        &mut self.extra
+    }
+}
+
+/// Anything that is not a count (or not an object, for `T` an object) as JSON.
+struct LenientVisitor<T>(std::marker::PhantomData<T>);
+
+macro_rules! keep_other {
+    () => {
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Lenient::Other(Value::from(v)))
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Lenient::Other(Value::Bool(v)))
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Lenient::Other(Value::String(v.to_owned())))
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Lenient::Other(Value::Null))
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Lenient::Other)
+        }
+    };
+}
+
+impl<'de> serde::de::Visitor<'de> for LenientVisitor<u64> {
+    type Value = Lenient<u64>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Lenient::Typed(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(u64::try_from(v).map_or(Lenient::Other(Value::from(v)), Lenient::Typed))
+    }
+
+    keep_other!();
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Lenient::Other)
+    }
+}
+
+impl<'de, T: LenientObject> serde::de::Visitor<'de> for LenientVisitor<T> {
+    type Value = Lenient<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Lenient::Other(Value::from(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Lenient::Other(Value::from(v)))
+    }
+
+    keep_other!();
+
+    /// Entries in order; a repeated key's last value wins, as in a `Value`.
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = T::default();
+        while let Some(key) = map.next_key_seed(crate::tagged::StrSeed)? {
+            match object.read(&key, &mut map)? {
+                Some(value) => {
+                    object.extra().insert(key.into_owned(), value);
+                }
+                None => {
+                    if !object.extra().is_empty() {
+                        object.extra().shift_remove(&*key);
+                    }
+                }
+            }
+        }
+        Ok(Lenient::Typed(object))
+    }
+}
+
+impl<'de> Deserialize<'de> for Lenient<u64> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LenientVisitor::<u64>(std::marker::PhantomData))
+    }
+}
+
+impl<'de, T: LenientObject> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LenientVisitor::<T>(std::marker::PhantomData))
+    }
+}
+
+/// Any object reads (see the type's documentation); anything else is an error.
+impl<'de> Deserialize<'de> for BackendUsage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Lenient::<BackendUsage>::deserialize(deserializer)? {
+            Lenient::Typed(usage) => Ok(usage),
+            Lenient::Other(_) => Err(serde::de::Error::custom("a usage is a JSON object")),
+        }
+    }
+}
+
+/// Any object reads (see [`BackendUsage`]); anything else is an error.
+impl<'de> Deserialize<'de> for TokenDetails {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Lenient::<TokenDetails>::deserialize(deserializer)? {
+            Lenient::Typed(details) => Ok(details),
+            Lenient::Other(_) => Err(serde::de::Error::custom("token details are a JSON object")),
+        }
+    }
+}
+
 /// An error the server reported for a response or a stream.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]

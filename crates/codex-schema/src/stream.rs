@@ -860,7 +860,7 @@ impl EventMapper {
             ev.error = Some(Box::new(error));
             out.push(ev);
         }
-        if let Some(usage) = response.usage.as_ref().and_then(Usage::from_backend) {
+        if let Some(usage) = response.usage.as_ref().map(Usage::from) {
             let mut ev = self.event(StreamEventType::Usage, source);
             ev.usage = Some(usage);
             out.push(ev);
