@@ -655,10 +655,13 @@ fn describe(value: &Value) -> String {
 /// * item `id`s are stripped (items are not stored, so ids would dangle);
 /// * keys follow the Codex CLI's field order.
 pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str) -> Map<String, Value> {
-    body.insert("stream".to_owned(), Value::Bool(true));
-    body.entry("store").or_insert(Value::Bool(false));
+    insert_in_order(&mut body, "stream", Value::Bool(true));
+    if !body.contains_key("store") {
+        insert_in_order(&mut body, "store", Value::Bool(false));
+    }
 
-    let mut items = match body.shift_remove("input") {
+    // Taken out in place (its key keeps its position), put back below.
+    let mut items = match body.get_mut("input").map(Value::take) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(text)) => vec![serde_json::json!({
             "type": "message",
@@ -679,7 +682,7 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
             Some(index) => joined_text(&items.remove(index)),
             None => default_instructions.to_owned(),
         };
-        body.insert("instructions".to_owned(), Value::String(instructions));
+        insert_in_order(&mut body, "instructions", Value::String(instructions));
     }
 
     for item in &mut items {
@@ -702,11 +705,13 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
             }
         }
     }
-    body.insert("input".to_owned(), Value::Array(items));
+    insert_in_order(&mut body, "input", Value::Array(items));
 
     if body.get("reasoning").is_some_and(|r| !r.is_null()) {
-        let include = body.entry("include").or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(list) = include {
+        if !body.contains_key("include") {
+            insert_in_order(&mut body, "include", Value::Array(Vec::new()));
+        }
+        if let Some(Value::Array(list)) = body.get_mut("include") {
             let wanted = Value::from("reasoning.encrypted_content");
             if !list.contains(&wanted) {
                 list.push(wanted);
@@ -714,8 +719,13 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
         }
     }
 
-    // One pass, keys moved rather than copied: the known fields into their places, the others
-    // after them in the order they came.
+    // The keys added above went to their places, so a body built in this order (as
+    // `ResponseCreateParams::to_body` builds it) is already in order. Otherwise one pass, keys
+    // moved rather than copied: the known fields into their places, the others after them in
+    // the order they came.
+    if body.keys().map(|key| codex_rank(key)).is_sorted() {
+        return body;
+    }
     let mut known: [Option<(String, Value)>; CODEX_FIELD_ORDER.len()] = Default::default();
     let mut others = Vec::new();
     for (key, value) in body {
@@ -728,6 +738,23 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
     ordered.extend(known.into_iter().flatten());
     ordered.extend(others);
     ordered
+}
+
+/// A key's place in [`CODEX_FIELD_ORDER`]; others come after every known one.
+fn codex_rank(key: &str) -> usize {
+    CODEX_FIELD_ORDER.iter().position(|known| *known == key).unwrap_or(usize::MAX)
+}
+
+/// Sets `key` where it is, or inserts it before the first key that comes after it in
+/// [`CODEX_FIELD_ORDER`].
+fn insert_in_order(body: &mut Map<String, Value>, key: &str, value: Value) {
+    if let Some(slot) = body.get_mut(key) {
+        *slot = value;
+        return;
+    }
+    let rank = codex_rank(key);
+    let index = body.keys().position(|other| codex_rank(other) > rank).unwrap_or(body.len());
+    body.shift_insert(index, key.to_owned(), value);
 }
 
 fn is_message(item: &Value) -> bool {

@@ -4,6 +4,7 @@ use codex_schema::{
     Message, Profile, RequestPolicy, ResponseCreateParams, StoreBehavior, ValidationMode, WarningCode,
     prepare_request, shape_for_codex, validate_body,
 };
+use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 fn body(value: Value) -> Map<String, Value> {
@@ -244,4 +245,64 @@ fn warning_codes_serialize_as_the_seed_spells_them() {
     assert_eq!(WarningCode::ServiceTierIgnored.to_string(), "service_tier_ignored");
     assert_eq!(serde_json::to_value(ValidationMode::Warn).unwrap(), "warn");
     assert_eq!(serde_json::to_value(StoreBehavior::AutoDisable).unwrap(), "auto_disable");
+}
+
+/// The Codex CLI's field order, as the backend sees it.
+const CODEX_ORDER: [&str; 12] = [
+    "model",
+    "instructions",
+    "input",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning",
+    "store",
+    "stream",
+    "include",
+    "prompt_cache_key",
+    "text",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Whatever order the keys come in, and whichever the shaping adds, the known ones end in
+    /// the Codex order and the others follow in the order they came; no key is lost or added
+    /// but those the shaping adds.
+    #[test]
+    fn shaped_keys_follow_the_codex_order_whatever_order_they_came_in(
+        keys in prop::sample::subsequence(
+            vec!["model", "instructions", "input", "tools", "tool_choice", "reasoning", "store", "stream",
+                 "include", "text", "temperature", "metadata", "x_extra"],
+            0..=13,
+        ).prop_shuffle(),
+    ) {
+        let mut body = Map::new();
+        for key in &keys {
+            let value = match *key {
+                "input" => json!("hi"),
+                "instructions" => json!("be brief"),
+                "reasoning" => json!({"effort": "low"}),
+                "include" => json!(["x"]),
+                "store" => json!(true),
+                other => json!(other),
+            };
+            body.insert((*key).to_owned(), value);
+        }
+        let shaped = shape_for_codex(body, "default");
+        let order: Vec<&str> = shaped.keys().map(String::as_str).collect();
+        let mut expected: Vec<&str> = CODEX_ORDER
+            .iter()
+            .copied()
+            .filter(|key| {
+                keys.contains(key)
+                    || ["instructions", "input", "store", "stream"].contains(key)
+                    || (*key == "include" && keys.contains(&"reasoning"))
+            })
+            .collect();
+        expected.extend(keys.iter().copied().filter(|key| !CODEX_ORDER.contains(key)));
+        prop_assert_eq!(order, expected);
+        prop_assert_eq!(&shaped["stream"], &json!(true));
+        prop_assert_eq!(&shaped["store"], &json!(keys.contains(&"store")));
+    }
 }
