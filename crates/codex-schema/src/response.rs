@@ -130,31 +130,16 @@ trait LenientObject: Default {
     fn extra(&mut self) -> &mut Map<String, Value>;
 }
 
-/// Reads a count into `field`; hands back a value that is not one (and empties the field).
-fn lenient_count<'de, A: serde::de::MapAccess<'de>>(
-    map: &mut A,
-    field: &mut Option<u64>,
-) -> Result<Option<Value>, A::Error> {
-    Ok(match map.next_value::<Lenient<u64>>()? {
-        Lenient::Typed(count) => {
-            *field = Some(count);
-            None
-        }
-        Lenient::Other(value) => {
-            *field = None;
-            Some(value)
-        }
-    })
-}
-
-/// Reads details into `field`; hands back a value that is not an object (and empties the field).
-fn lenient_details<'de, A: serde::de::MapAccess<'de>>(
-    map: &mut A,
-    field: &mut Option<TokenDetails>,
-) -> Result<Option<Value>, A::Error> {
-    Ok(match map.next_value::<Lenient<TokenDetails>>()? {
-        Lenient::Typed(details) => {
-            *field = Some(details);
+/// Reads a field's value into `field` when it is a `T`; else hands it back (and empties the
+/// field), to be kept among the unmodelled fields.
+fn lenient_field<'de, A, T>(map: &mut A, field: &mut Option<T>) -> Result<Option<Value>, A::Error>
+where
+    A: serde::de::MapAccess<'de>,
+    Lenient<T>: Deserialize<'de>,
+{
+    Ok(match map.next_value::<Lenient<T>>()? {
+        Lenient::Typed(value) => {
+            *field = Some(value);
             None
         }
         Lenient::Other(value) => {
@@ -171,11 +156,11 @@ impl LenientObject for BackendUsage {
         map: &mut A,
     ) -> Result<Option<Value>, A::Error> {
         match key {
-            "input_tokens" => lenient_count(map, &mut self.input_tokens),
-            "output_tokens" => lenient_count(map, &mut self.output_tokens),
-            "total_tokens" => lenient_count(map, &mut self.total_tokens),
-            "input_tokens_details" => lenient_details(map, &mut self.input_tokens_details),
-            "output_tokens_details" => lenient_details(map, &mut self.output_tokens_details),
+            "input_tokens" => lenient_field(map, &mut self.input_tokens),
+            "output_tokens" => lenient_field(map, &mut self.output_tokens),
+            "total_tokens" => lenient_field(map, &mut self.total_tokens),
+            "input_tokens_details" => lenient_field(map, &mut self.input_tokens_details),
+            "output_tokens_details" => lenient_field(map, &mut self.output_tokens_details),
             _ => map.next_value().map(Some),
         }
     }
@@ -192,8 +177,8 @@ impl LenientObject for TokenDetails {
         map: &mut A,
     ) -> Result<Option<Value>, A::Error> {
         match key {
-            "cached_tokens" => lenient_count(map, &mut self.cached_tokens),
-            "reasoning_tokens" => lenient_count(map, &mut self.reasoning_tokens),
+            "cached_tokens" => lenient_field(map, &mut self.cached_tokens),
+            "reasoning_tokens" => lenient_field(map, &mut self.reasoning_tokens),
             _ => map.next_value().map(Some),
         }
     }
