@@ -32,8 +32,10 @@ impl Usage {
         let number = |v: Option<&Value>| v.and_then(Value::as_u64).unwrap_or(0);
         let input_tokens = number(object.get("input_tokens"));
         let output_tokens = number(object.get("output_tokens"));
-        let total_tokens =
-            object.get("total_tokens").and_then(Value::as_u64).unwrap_or(input_tokens + output_tokens);
+        let total_tokens = object
+            .get("total_tokens")
+            .and_then(Value::as_u64)
+            .unwrap_or(input_tokens.saturating_add(output_tokens));
         // Plain lookups: `Value::pointer` allocates while it unescapes each segment.
         let nested = |outer: &str, inner: &str| object.get(outer).and_then(|details| details.get(inner));
         let cached_input_tokens = number(nested("input_tokens_details", "cached_tokens"))
@@ -49,7 +51,7 @@ impl From<&BackendUsage> for Usage {
     fn from(usage: &BackendUsage) -> Usage {
         let input_tokens = usage.input_tokens.unwrap_or(0);
         let output_tokens = usage.output_tokens.unwrap_or(0);
-        let total_tokens = usage.total_tokens.unwrap_or(input_tokens + output_tokens);
+        let total_tokens = usage.total_tokens.unwrap_or(input_tokens.saturating_add(output_tokens));
         let top = |key: &str| usage.extra.get(key).and_then(Value::as_u64).unwrap_or(0);
         let cached_input_tokens = usage
             .input_tokens_details

@@ -42,6 +42,7 @@ fn usual_and_odd_usages_read_as_the_json_does() {
         r#"{"input_tokens_details":{"cached_tokens":"3","other":1},"output_tokens_details":{"reasoning_tokens":-2}}"#,
         r#"{"cached_input_tokens":4,"reasoning_tokens":5,"input_tokens_details":{"cached_tokens":1}}"#,
         r#"{"input_tokens":18446744073709551615,"output_tokens":18446744073709551616}"#,
+        r#"{"input_tokens":18446744073709551615,"output_tokens":1}"#,
         r#"{"input_tokens":1,"input_tokens":"x"}"#,
         r#"{"input_tokens":"x","input_tokens":2}"#,
         r#"{"input_tokens_details":{"cached_tokens":1},"input_tokens_details":true}"#,
