@@ -729,7 +729,7 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
     let mut known: [Option<(String, Value)>; CODEX_FIELD_ORDER.len()] = Default::default();
     let mut others = Vec::new();
     for (key, value) in body {
-        match CODEX_FIELD_ORDER.iter().position(|known| *known == key) {
+        match codex_position(&key) {
             Some(index) => known[index] = Some((key, value)),
             None => others.push((key, value)),
         }
@@ -740,9 +740,15 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
     ordered
 }
 
-/// A key's place in [`CODEX_FIELD_ORDER`]; others come after every known one.
+/// A key's place in [`CODEX_FIELD_ORDER`], if it has one.
+fn codex_position(key: &str) -> Option<usize> {
+    CODEX_FIELD_ORDER.iter().position(|known| *known == key)
+}
+
+/// A key's rank for ordering: its place in [`CODEX_FIELD_ORDER`]; others come after every
+/// known one.
 fn codex_rank(key: &str) -> usize {
-    CODEX_FIELD_ORDER.iter().position(|known| *known == key).unwrap_or(usize::MAX)
+    codex_position(key).unwrap_or(usize::MAX)
 }
 
 /// Sets `key` where it is, or inserts it before the first key that comes after it in
