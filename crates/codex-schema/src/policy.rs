@@ -426,25 +426,34 @@ pub fn validate_body(
     policy: &RequestPolicy,
 ) -> Result<PreparedRequest, ParameterValidationError> {
     let mut findings = Findings { mode: policy.validation_mode, warnings: Vec::new() };
-    let keys: Vec<String> = body.keys().cloned().collect();
+    // The keys, in order, taken before the body changes: a known one as its rule (no copy of
+    // the key), an unknown one as its name.
+    let keys: Vec<Result<&ParameterRule, String>> = body
+        .keys()
+        .map(|key| PARAMETERS.iter().find(|r| r.name == key).ok_or_else(|| key.clone()))
+        .collect();
     for key in keys {
-        let Some(rule) = PARAMETERS.iter().find(|r| r.name == key) else {
-            let message = format!(
-                "`{key}` is not a parameter this SDK knows for the {profile} profile; it is sent as given \
-                 (set ValidationMode::Ignore to silence this, or remove it from extra_body)",
-                profile = profile_name(policy.profile),
-            );
-            findings.fault(WarningCode::UnsupportedParameter, &key, message)?;
-            continue;
+        let rule = match key {
+            Ok(rule) => rule,
+            Err(key) => {
+                let message = format!(
+                    "`{key}` is not a parameter this SDK knows for the {profile} profile; it is sent as given \
+                     (set ValidationMode::Ignore to silence this, or remove it from extra_body)",
+                    profile = profile_name(policy.profile),
+                );
+                findings.fault(WarningCode::UnsupportedParameter, &key, message)?;
+                continue;
+            }
         };
-        match check_value(rule, &body[&key], policy, &mut findings)? {
+        let key = rule.name;
+        match check_value(rule, &body[key], policy, &mut findings)? {
             Verdict::Keep => {}
             Verdict::Drop => {
-                body.shift_remove(&key);
+                body.shift_remove(key);
                 continue;
             }
             Verdict::Replace(value) => {
-                body.insert(key.clone(), value);
+                body.insert(key.to_owned(), value);
             }
         }
         if policy.profile == Profile::Codex && !rule.codex_accepts {
@@ -452,8 +461,8 @@ pub fn validate_body(
                 "the Codex backend rejects `{key}` (\"Unsupported parameter: {key}\"), so it was not sent; \
                  remove it, or use an OpenAI-compatible base URL"
             );
-            findings.fault(WarningCode::UnsupportedParameter, &key, message)?;
-            body.shift_remove(&key);
+            findings.fault(WarningCode::UnsupportedParameter, key, message)?;
+            body.shift_remove(key);
         }
     }
     let Findings { warnings, .. } = findings;
