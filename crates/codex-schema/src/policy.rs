@@ -428,10 +428,8 @@ pub fn validate_body(
     let mut findings = Findings { mode: policy.validation_mode, warnings: Vec::new() };
     // The keys, in order, taken before the body changes: a known one as its rule (no copy of
     // the key), an unknown one as its name.
-    let keys: Vec<Result<&ParameterRule, String>> = body
-        .keys()
-        .map(|key| PARAMETERS.iter().find(|r| r.name == key).ok_or_else(|| key.clone()))
-        .collect();
+    let keys: Vec<Result<&ParameterRule, String>> =
+        body.keys().map(|key| PARAMETERS.iter().find(|r| r.name == key).ok_or_else(|| key.clone())).collect();
     for key in keys {
         let rule = match key {
             Ok(rule) => rule,
@@ -670,15 +668,12 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
     }
 
     // Taken out in place (its key keeps its position), put back below.
-    let mut items = match body.get_mut("input").map(Value::take) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(text)) => vec![serde_json::json!({
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": text}],
-        })],
-        Some(Value::Array(items)) => items,
-        Some(single) => vec![single],
+    // A text input becomes one user message, built as `shape_item` would leave it.
+    let (mut items, normalized) = match body.get_mut("input").map(Value::take) {
+        None | Some(Value::Null) => (Vec::new(), true),
+        Some(Value::String(text)) => (vec![user_text_message(text)], true),
+        Some(Value::Array(items)) => (items, false),
+        Some(single) => (vec![single], false),
     };
 
     let has_instructions = body.get("instructions").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
@@ -694,25 +689,8 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
         insert_in_order(&mut body, "instructions", Value::String(instructions));
     }
 
-    for item in &mut items {
-        if let Value::Object(map) = item {
-            map.shift_remove("id");
-            if is_message_map(map) {
-                map.entry("type").or_insert_with(|| Value::from("message"));
-                if map.get("role").and_then(Value::as_str) == Some("system") {
-                    map.insert("role".to_owned(), Value::from("developer"));
-                }
-                if let Some(Value::String(text)) = map.get("content") {
-                    let kind = if map.get("role").and_then(Value::as_str) == Some("assistant") {
-                        "output_text"
-                    } else {
-                        "input_text"
-                    };
-                    let part = serde_json::json!([{"type": kind, "text": text}]);
-                    map.insert("content".to_owned(), part);
-                }
-            }
-        }
+    if !normalized {
+        items.iter_mut().for_each(shape_item);
     }
     insert_in_order(&mut body, "input", Value::Array(items));
 
@@ -747,6 +725,41 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
     ordered.extend(known.into_iter().flatten());
     ordered.extend(others);
     ordered
+}
+
+/// One input item as the backend takes it: no `id`; a message has its `type`, `developer`
+/// for `system`, and its text content as one text part.
+fn shape_item(item: &mut Value) {
+    let Value::Object(map) = item else { return };
+    map.shift_remove("id");
+    if is_message_map(map) {
+        map.entry("type").or_insert_with(|| Value::from("message"));
+        if map.get("role").and_then(Value::as_str) == Some("system") {
+            map.insert("role".to_owned(), Value::from("developer"));
+        }
+        if let Some(Value::String(text)) = map.get("content") {
+            let kind = if map.get("role").and_then(Value::as_str) == Some("assistant") {
+                "output_text"
+            } else {
+                "input_text"
+            };
+            let part = serde_json::json!([{"type": kind, "text": text}]);
+            map.insert("content".to_owned(), part);
+        }
+    }
+}
+
+/// `{"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}`:
+/// a text input, already as [`shape_item`] leaves an item.
+fn user_text_message(text: String) -> Value {
+    let mut part = Map::with_capacity(2);
+    part.insert("type".to_owned(), Value::from("input_text"));
+    part.insert("text".to_owned(), Value::String(text));
+    let mut message = Map::with_capacity(3);
+    message.insert("type".to_owned(), Value::from("message"));
+    message.insert("role".to_owned(), Value::from("user"));
+    message.insert("content".to_owned(), Value::Array(vec![Value::Object(part)]));
+    Value::Object(message)
 }
 
 /// A key's place in [`CODEX_FIELD_ORDER`], if it has one.

@@ -306,3 +306,22 @@ proptest! {
         prop_assert_eq!(&shaped["store"], &json!(keys.contains(&"store")));
     }
 }
+
+proptest! {
+    /// A text input is sent as the one user message an explicit one becomes, with its keys in
+    /// the order the Codex CLI sends them.
+    #[test]
+    fn a_text_input_is_sent_as_the_user_message_it_stands_for(text in any::<String>()) {
+        let from_text = shape_for_codex(body(json!({"model": "m", "input": text})), "d");
+        let from_message = shape_for_codex(
+            body(json!({"model": "m", "input": [{"role": "user", "content": text, "id": "msg_1"}]})),
+            "d",
+        );
+        prop_assert_eq!(&from_text, &from_message);
+        let expected = json!([{"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}]);
+        prop_assert_eq!(
+            serde_json::to_string(&from_text["input"]).unwrap(),
+            serde_json::to_string(&expected).unwrap()
+        );
+    }
+}
