@@ -33,7 +33,7 @@ pub const DEFAULT_REFRESH_LEEWAY: Duration = Duration::from_secs(5 * 60);
 struct Inner {
     client: OAuthClient,
     store: Arc<dyn TokenStore>,
-    cached: Mutex<Option<TokenSet>>,
+    cached: Mutex<Option<Cached>>,
     gate: tokio::sync::Mutex<()>,
     leeway: Duration,
     lock_path: PathBuf,
@@ -42,6 +42,13 @@ struct Inner {
     failed: Mutex<Option<(RefreshToken, String)>>,
     /// Tokens refreshed but not yet saved (the store failed); saving is retried.
     unsaved: AtomicBool,
+}
+
+/// The current tokens and the request credentials made from them once.
+#[derive(Clone)]
+struct Cached {
+    tokens: TokenSet,
+    headers: AuthHeaders,
 }
 
 /// The sign-in of a running program; implements codex-transport's [`Authenticator`].
@@ -132,11 +139,26 @@ impl TokenManager {
     }
 
     fn cached(&self) -> Option<TokenSet> {
-        self.inner.cached.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|cached| cached.tokens.clone())
     }
 
     fn set_cached(&self, tokens: Option<TokenSet>) {
-        *self.inner.cached.lock().unwrap_or_else(|p| p.into_inner()) = tokens;
+        let cached = tokens.map(|tokens| Cached { headers: bearer_headers(&tokens), tokens });
+        *self.inner.cached.lock().unwrap_or_else(|p| p.into_inner()) = cached;
+    }
+
+    /// The cached credentials, when their token does not expire within the leeway.
+    fn fresh_headers(&self) -> Option<AuthHeaders> {
+        let cached = self.inner.cached.lock().unwrap_or_else(|p| p.into_inner());
+        cached
+            .as_ref()
+            .filter(|cached| !cached.tokens.expires_within(self.inner.leeway))
+            .map(|cached| cached.headers.clone())
     }
 
     async fn load_store(&self) -> Result<Option<TokenSet>> {
@@ -331,13 +353,8 @@ impl TokenManager {
 
     async fn auth_headers(&self) -> std::result::Result<AuthHeaders, SdkRequestError> {
         self.retry_unsaved().await;
-        // The usual case, read in place rather than by copying the whole token set: cached
-        // tokens that do not expire within the leeway.
-        let current =
-            self.inner.cached.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|tokens| {
-                (!tokens.expires_within(self.inner.leeway)).then(|| bearer_headers(tokens))
-            });
-        if let Some(headers) = current {
+        // The usual case: cached tokens that do not expire within the leeway.
+        if let Some(headers) = self.fresh_headers() {
             return Ok(headers);
         }
         let mut tokens = self.tokens().await.map_err(to_transport)?;
@@ -384,6 +401,15 @@ fn to_transport(error: AuthError) -> SdkRequestError {
 impl Authenticator for TokenManager {
     fn headers(&self) -> BoxFuture<'_, std::result::Result<AuthHeaders, SdkRequestError>> {
         Box::pin(self.auth_headers())
+    }
+
+    /// Cached tokens that do not expire within the leeway, unless tokens wait to be saved
+    /// again (which [`headers`](Authenticator::headers) retries first).
+    fn ready_headers(&self) -> Option<AuthHeaders> {
+        if self.inner.unsaved.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.fresh_headers()
     }
 
     fn recover<'a>(

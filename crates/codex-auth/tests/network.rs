@@ -453,3 +453,75 @@ async fn a_token_endpoint_401_is_reported_as_the_servers_answer() {
         "{error}"
     );
 }
+
+/// A memory store whose saves fail while `failing` is set.
+struct FlakyStore {
+    inner: MemoryTokenStore,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl TokenStore for FlakyStore {
+    fn load(&self) -> codex_auth::Result<Option<codex_auth::TokenSet>> {
+        self.inner.load()
+    }
+
+    fn save(&self, tokens: &codex_auth::TokenSet) -> codex_auth::Result<()> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(AuthError::TokenStoreWrite {
+                store: "flaky memory".to_owned(),
+                reason: "the disk is full".to_owned(),
+            });
+        }
+        self.inner.save(tokens)
+    }
+
+    fn delete(&self) -> codex_auth::Result<()> {
+        self.inner.delete()
+    }
+}
+
+/// `ready_headers` (asked before every request) gives the cached credentials only while
+/// `headers` would give the same without doing anything: not before tokens are loaded, not
+/// when they expire within the leeway (`headers` refreshes), not while refreshed tokens wait
+/// to be saved (`headers` saves them first). Otherwise it follows every rotation.
+#[tokio::test]
+async fn ready_headers_are_the_cached_credentials_only_while_nothing_needs_doing() {
+    let oauth = FakeOAuth::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FlakyStore {
+        inner: MemoryTokenStore::new(),
+        failing: std::sync::atomic::AtomicBool::new(false),
+    });
+    oauth.registry().set_access_token_lifetime(Duration::ZERO);
+    let manager = signed_in(&oauth, store.clone(), dir.path()).await;
+    oauth.registry().set_access_token_lifetime(Duration::from_secs(3600));
+    assert_eq!(manager.ready_headers(), None, "nothing is cached yet");
+    assert!(manager.tokens().await.unwrap().is_expired(Duration::ZERO), "cached now, and expired");
+    assert_eq!(manager.ready_headers(), None, "an expired token is refreshed by `headers`, not handed out");
+    assert_eq!(oauth.registry().refreshes(), 0);
+
+    let fresh = manager.headers().await.unwrap();
+    assert_eq!(oauth.registry().refreshes(), 1);
+    assert_eq!(manager.ready_headers().as_ref(), Some(&fresh));
+    assert_eq!(manager.ready_headers().unwrap().account_id(), Some("acct_fake_0001"));
+
+    // A rotation the store cannot save: `headers` must try the save again first.
+    store.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    manager.recover(&fresh).await.unwrap();
+    assert_eq!(oauth.registry().refreshes(), 2);
+    assert_eq!(manager.ready_headers(), None, "unsaved tokens are saved before they are used");
+    store.failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let rotated = manager.headers().await.unwrap();
+    assert_ne!(rotated, fresh);
+    assert_eq!(
+        store.inner.load().unwrap().unwrap().access_token().expose_secret(),
+        rotated.expose_bearer().unwrap()
+    );
+    assert_eq!(manager.ready_headers().as_ref(), Some(&rotated));
+
+    // Another process's manager over an empty cache: nothing is at hand until `headers` loads.
+    let other = TokenManager::new(client_for(&oauth), store.clone());
+    assert_eq!(other.ready_headers(), None);
+    assert_eq!(other.headers().await.unwrap(), rotated);
+    assert_eq!(other.ready_headers(), Some(rotated));
+}

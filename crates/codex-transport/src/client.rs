@@ -645,15 +645,15 @@ impl Transport {
         if let Some((_, content_type)) = body {
             headers.append(CONTENT_TYPE, content_type.clone());
         }
-        if let Some(token) = auth.expose_bearer() {
-            let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+        if let Some(value) = auth.authorization() {
+            let value = value.map_err(|()| {
                 SdkRequestError::auth("the access token has characters a header cannot carry; sign in again")
             })?;
-            value.set_sensitive(true);
             headers.append(AUTHORIZATION, value);
         }
-        if let Some(account) = auth.account_id() {
-            headers.append(CHATGPT_ACCOUNT_ID, header_value("chatgpt-account-id", account)?);
+        if let Some(value) = auth.account_header() {
+            let value = value.or_else(|account| header_value("chatgpt-account-id", account))?;
+            headers.append(CHATGPT_ACCOUNT_ID, value);
         }
         if let Some(session) = &request.session_id {
             headers.append(SESSION_ID, header_value("session_id", session)?);
@@ -693,8 +693,14 @@ impl Transport {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let auth =
-                inner.auth.headers().await.map_err(|e| e.with_request_id(Some(client_request_id.clone())))?;
+            let auth = match inner.auth.ready_headers() {
+                Some(auth) => auth,
+                None => inner
+                    .auth
+                    .headers()
+                    .await
+                    .map_err(|e| e.with_request_id(Some(client_request_id.clone())))?,
+            };
             let hyper_request = self.build(request, &prepared, &auth)?;
             inner.hooks.request_start(|| RequestStart {
                 request_id: client_request_id.clone(),

@@ -142,3 +142,35 @@ async fn a_header_value_that_cannot_be_sent_is_refused_with_its_name() {
 fn uuid_like(id: &str) -> bool {
     id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
+
+/// Credentials are made into header values once, with the credentials; a token or account id
+/// that cannot be one fails the request before anything is sent, naming what to do (the token
+/// itself is never in the message), and good ones arrive exactly as given.
+#[tokio::test]
+async fn credentials_that_cannot_be_headers_are_refused_before_sending() {
+    let fake = FakeCodex::start().await;
+    let token = fake.registry().mint_access_token();
+    let account = fake.registry().account().account_id;
+    let send = |auth: StaticBearer| {
+        let transport =
+            Transport::new(TransportConfig::new(fake.base_url()), Arc::new(auth), Hooks::new()).unwrap();
+        async move { transport.stream(request(vec![])).await.map(drop) }
+    };
+
+    let error = send(StaticBearer::new(format!("{token}\n"), Some(account.clone()))).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Auth, "{error}");
+    assert!(error.to_string().contains("sign in again"), "{error}");
+    assert!(!error.to_string().contains(&token), "the token is not in the message");
+
+    let error = send(StaticBearer::new(token.clone(), Some("acct\r\n1".to_owned()))).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidRequest, "{error}");
+    assert!(error.to_string().contains("chatgpt-account-id"), "{error}");
+    assert!(fake.requests().is_empty(), "nothing was sent");
+
+    send(StaticBearer::new(token.clone(), Some(account.clone()))).await.expect("sent");
+    send(StaticBearer::new(token.clone(), None)).await.expect("sent");
+    let sent = fake.requests();
+    assert_eq!(sent[0].header("authorization"), Some(format!("Bearer {token}").as_str()));
+    assert_eq!(sent[0].header("chatgpt-account-id"), Some(account.as_str()));
+    assert_eq!(sent[1].header("chatgpt-account-id"), None);
+}
