@@ -78,8 +78,14 @@ impl<'de> Deserialize<'de> for BackendResponse {
 /// its fields for reading, shared by [`BackendResponse`]'s `Deserialize` (`O` reads the
 /// items) and by the mapper's reading of a final response (`O` keeps each item's text, so
 /// that the items the stream already gave need not be read again).
-#[derive(Default, Deserialize)]
-#[serde(default)]
+///
+/// Its `Deserialize` is written out rather than derived: serde's `flatten` would buffer every
+/// field the struct does not name (the backend echoes the whole request configuration there:
+/// instructions, tools) in an intermediate form before building `extra`. It reads as the
+/// derive with `#[serde(default)]` and a flattened `extra` does: a named field missing is its
+/// default, one given twice is an error, any other key goes into `extra` (the last of a
+/// repeated one wins, in the place of its first).
+#[derive(Default)]
 pub(crate) struct ResponseWire<O> {
     id: String,
     model: Option<String>,
@@ -89,8 +95,64 @@ pub(crate) struct ResponseWire<O> {
     usage: Option<Lenient<BackendUsage>>,
     output: O,
     previous_response_id: Option<String>,
-    #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+impl<'de, O: Deserialize<'de> + Default> Deserialize<'de> for ResponseWire<O> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error as _, MapAccess, Visitor};
+
+        use crate::tagged::StrSeed;
+
+        const FIELDS: [&str; 8] = [
+            "id",
+            "model",
+            "status",
+            "error",
+            "incomplete_details",
+            "usage",
+            "output",
+            "previous_response_id",
+        ];
+
+        struct WireVisitor<O>(std::marker::PhantomData<O>);
+
+        impl<'de, O: Deserialize<'de> + Default> Visitor<'de> for WireVisitor<O> {
+            type Value = ResponseWire<O>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a response object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut wire = ResponseWire::<O>::default();
+                let mut seen = [false; FIELDS.len()];
+                while let Some(key) = map.next_key_seed(StrSeed)? {
+                    let Some(index) = FIELDS.iter().position(|field| *field == key) else {
+                        let value: Value = map.next_value()?;
+                        wire.extra.insert(key.into_owned(), value);
+                        continue;
+                    };
+                    if std::mem::replace(&mut seen[index], true) {
+                        return Err(A::Error::duplicate_field(FIELDS[index]));
+                    }
+                    match index {
+                        0 => wire.id = map.next_value()?,
+                        1 => wire.model = map.next_value()?,
+                        2 => wire.status = map.next_value()?,
+                        3 => wire.error = map.next_value()?,
+                        4 => wire.incomplete_details = map.next_value()?,
+                        5 => wire.usage = map.next_value()?,
+                        6 => wire.output = map.next_value()?,
+                        _ => wire.previous_response_id = map.next_value()?,
+                    }
+                }
+                Ok(wire)
+            }
+        }
+
+        deserializer.deserialize_map(WireVisitor(std::marker::PhantomData))
+    }
 }
 
 impl<O> ResponseWire<O> {
@@ -924,4 +986,135 @@ pub(crate) fn may_be_function_call(item: &str) -> bool {
 
     let mut deserializer = serde_json::Deserializer::from_str(item);
     serde::Deserializer::deserialize_map(&mut deserializer, Types).is_err()
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use proptest::prelude::*;
+    use serde::Deserialize;
+    use serde_json::{Map, Value};
+
+    use super::{IncompleteDetails, ResponseWire};
+    use crate::response::{BackendUsage, Lenient, ResponseError};
+
+    /// What `ResponseWire`'s written-out `Deserialize` replaces: the derive, with `flatten`.
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Derived {
+        id: String,
+        model: Option<String>,
+        status: Option<String>,
+        error: Option<ResponseError>,
+        incomplete_details: Option<IncompleteDetails>,
+        usage: Option<Lenient<BackendUsage>>,
+        output: Vec<Value>,
+        previous_response_id: Option<String>,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
+    }
+
+    impl Derived {
+        fn into_wire(self) -> ResponseWire<Vec<Value>> {
+            let Derived {
+                id,
+                model,
+                status,
+                error,
+                incomplete_details,
+                usage,
+                output,
+                previous_response_id,
+                extra,
+            } = self;
+            ResponseWire {
+                id,
+                model,
+                status,
+                error,
+                incomplete_details,
+                usage,
+                output,
+                previous_response_id,
+                extra,
+            }
+        }
+    }
+
+    /// A response's JSON text with these entries, in this order, repeated keys and all.
+    fn object(entries: &[(String, String)]) -> String {
+        let fields: Vec<String> =
+            entries.iter().map(|(key, value)| format!("{}:{value}", Value::from(key.as_str()))).collect();
+        format!("{{{}}}", fields.join(","))
+    }
+
+    fn entry() -> impl Strategy<Value = (String, String)> {
+        let key = prop::sample::select(vec![
+            "id",
+            "model",
+            "status",
+            "error",
+            "incomplete_details",
+            "usage",
+            "output",
+            "previous_response_id",
+            "object",
+            "created_at",
+            "instructions",
+            "tools",
+            "o\\u0075tput",
+        ]);
+        let value = prop::sample::select(vec![
+            "null",
+            "\"resp_1\"",
+            "\"\"",
+            "\"caf\\u00e9\"",
+            "7",
+            "-1",
+            "1.5",
+            "true",
+            "[]",
+            "[{\"type\":\"message\",\"role\":\"assistant\",\"content\":[]}]",
+            "{}",
+            "{\"code\":\"server_error\",\"message\":\"down\"}",
+            "{\"reason\":\"max_output_tokens\"}",
+            "{\"input_tokens\":3,\"output_tokens\":4,\"total_tokens\":7}",
+            "{\"input_tokens\":\"x\"}",
+            "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}",
+        ]);
+        (key, value).prop_map(|(key, value)| (key.to_owned(), value.to_owned()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Whatever the keys, their order, repeats and values, the written-out reading and the
+        /// derived one it replaces agree: both fail, or both give the same fields.
+        #[test]
+        fn the_written_out_reading_is_the_derived_one(entries in prop::collection::vec(entry(), 0..12)) {
+            let text = object(&entries);
+            let ours = serde_json::from_str::<ResponseWire<Vec<Value>>>(&text);
+            let derived = serde_json::from_str::<Derived>(&text).map(Derived::into_wire);
+            match (ours, derived) {
+                (Ok(ours), Ok(derived)) => {
+                    let (ours, ours_output) = ours.split();
+                    let (derived, derived_output) = derived.split();
+                    prop_assert_eq!(&ours, &derived, "{}", text);
+                    prop_assert_eq!(
+                        ours.extra.keys().collect::<Vec<_>>(),
+                        derived.extra.keys().collect::<Vec<_>>(),
+                        "{}", text
+                    );
+                    prop_assert_eq!(ours_output, derived_output, "{}", text);
+                }
+                (Err(_), Err(_)) => {}
+                (ours, derived) => prop_assert!(
+                    false,
+                    "{}: ours {:?}, derived {:?}",
+                    text,
+                    ours.map(|_| ()),
+                    derived.map(|_| ())
+                ),
+            }
+        }
+    }
 }
