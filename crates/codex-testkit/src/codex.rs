@@ -513,7 +513,7 @@ fn respond(reply: Reply, mut extra: Vec<(String, String)>) -> Response<FakeBody>
             }
             extra.push(("cache-control".to_owned(), "no-cache".to_owned()));
             let (tx, body) = ChannelBody::channel(16);
-            tokio::spawn(produce(events, faults, tx));
+            tokio::spawn(produce(events, *faults, tx));
             with_headers(Response::new(body), extra)
         }
     }
@@ -620,6 +620,9 @@ async fn produce(
     }
     if faults.drop_after == Some(events.len()) {
         drop_connection(&tx).await;
+    }
+    if let Some(delay) = faults.end_delay {
+        tokio::time::sleep(delay).await;
     }
 }
 

@@ -56,6 +56,9 @@ pub struct Faults {
     pub multiline_data: bool,
     /// Leave out the `Content-Type` header (the real backend sometimes does).
     pub omit_content_type: bool,
+    /// After the last event, wait this long before ending the body: the end of the chunked
+    /// encoding comes late, as it can over a real network.
+    pub end_delay: Option<Duration>,
 }
 
 /// One scripted reply of `POST /responses`.
@@ -65,8 +68,8 @@ pub enum Reply {
     Stream {
         /// The events.
         events: Vec<Value>,
-        /// Faults to inject.
-        faults: Faults,
+        /// Faults to inject (boxed: they are rare, and a reply is passed around by value).
+        faults: Box<Faults>,
     },
     /// A plain HTTP reply.
     Http {
@@ -82,12 +85,12 @@ pub enum Reply {
 impl Reply {
     /// A stream of these events, without faults.
     pub fn stream(events: Vec<Value>) -> Reply {
-        Reply::Stream { events, faults: Faults::default() }
+        Reply::Stream { events, faults: Box::default() }
     }
 
     /// A stream of these events with faults.
     pub fn stream_with(events: Vec<Value>, faults: Faults) -> Reply {
-        Reply::Stream { events, faults }
+        Reply::Stream { events, faults: Box::new(faults) }
     }
 
     /// A JSON reply with a status.

@@ -156,13 +156,19 @@ impl JsonResponse {
 
 /// A streamed response: SSE frames as they arrive.
 ///
-/// Dropping it stops reading and frees the connection. A silence longer than the idle
-/// timeout ends it with a `Timeout` error; a broken connection with `StreamClosedEarly`.
+/// Dropping it stops reading and closes the connection, unless the body had ended; a caller
+/// done with a stream whose body may still be ending (after the final event come the chunked
+/// encoding's last bytes, sometimes a moment later) hands it to [`finish`](Self::finish) or
+/// [`finish_in_background`](Self::finish_in_background) instead, so that the next request
+/// reuses the connection. A silence longer than the idle timeout ends it with a `Timeout`
+/// error; a broken connection with `StreamClosedEarly`.
 pub struct EventStream {
     inner: Pin<Box<dyn Stream<Item = Result<SseFrame, SdkRequestError>> + Send>>,
     status: u16,
     headers: HeaderMap,
     request_id: String,
+    /// Bytes read past the caller's end by [`EventStream::finish`].
+    drained: usize,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -189,7 +195,76 @@ impl EventStream {
     pub fn request_id(&self) -> &str {
         &self.request_id
     }
+
+    /// Stops reading for the caller, who has all it wants (a response's final event), and
+    /// lets the connection go back to the pool rather than be closed: what is left of the body
+    /// (normally only the last bytes of the chunked encoding) is read and discarded, at once
+    /// when it is already here, else on a background task for at most [`DRAIN_TIME`] and
+    /// [`DRAIN_BYTES`], after which the connection is closed as dropping the stream closes
+    /// it. Outside a Tokio runtime, what is not already here is not waited for.
+    ///
+    /// [`finish`](Self::finish) first gives the connection's task a turn to read what has
+    /// arrived, which usually ends the body without a background task.
+    pub fn finish_in_background(mut self) {
+        if self.read_what_is_here() {
+            self.drain_in_background();
+        }
+    }
+
+    /// [`finish_in_background`](Self::finish_in_background), after giving the runtime one
+    /// turn: hyper's connection task reads the body's end only when asked for more, and it is
+    /// usually already in its buffer. The connection is then back in the pool before the
+    /// caller's next request looks for one, and no background task is needed.
+    pub async fn finish(mut self) {
+        if !self.read_what_is_here() {
+            return;
+        }
+        tokio::task::yield_now().await;
+        self.finish_in_background();
+    }
+
+    /// Reads the frames that have arrived: `false` when that was the end of the body (or it
+    /// failed, or went past [`DRAIN_BYTES`]), `true` when more is to come.
+    fn read_what_is_here(&mut self) -> bool {
+        let mut context = Context::from_waker(std::task::Waker::noop());
+        loop {
+            match self.inner.as_mut().poll_next(&mut context) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    self.drained += frame.data.len();
+                    if self.drained > DRAIN_BYTES {
+                        return false;
+                    }
+                }
+                Poll::Ready(None | Some(Err(_))) => return false,
+                Poll::Pending => return true,
+            }
+        }
+    }
+
+    /// Reads the rest on a background task, within [`DRAIN_TIME`] and [`DRAIN_BYTES`].
+    fn drain_in_background(self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let EventStream { mut inner, mut drained, .. } = self;
+        runtime.spawn(async move {
+            let drain = async {
+                while let Some(Ok(frame)) = std::future::poll_fn(|cx| inner.as_mut().poll_next(cx)).await {
+                    drained += frame.data.len();
+                    if drained > DRAIN_BYTES {
+                        return;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+        });
+    }
 }
+
+/// How long [`EventStream::finish_in_background`] waits for the end of a body.
+pub const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// How much data [`EventStream::finish_in_background`] reads past the caller's end before it
+/// closes the connection instead.
+pub const DRAIN_BYTES: usize = 1024 * 1024;
 
 impl Stream for EventStream {
     type Item = Result<SseFrame, SdkRequestError>;
@@ -516,7 +591,7 @@ impl Transport {
                 }
             }
         };
-        Ok(EventStream { inner: Box::pin(inner), status, headers, request_id })
+        Ok(EventStream { inner: Box::pin(inner), status, headers, request_id, drained: 0 })
     }
 
     fn url(&self, request: &HttpRequest) -> Result<url::Url, SdkRequestError> {

@@ -70,8 +70,8 @@ pub use auth::{AuthHeaders, Authenticator, BoxFuture, NoAuth, Recovery, StaticBe
 /// The shared UTF-8 string of [`SseFrame::data`] (from the `bytestring` crate).
 pub use bytestring::ByteString;
 pub use client::{
-    EventStream, HttpRequest, JsonResponse, RequestBody, RequestOptions, Transport, TransportBuildError,
-    validate_base_url,
+    DRAIN_BYTES, DRAIN_TIME, EventStream, HttpRequest, JsonResponse, RequestBody, RequestOptions, Transport,
+    TransportBuildError, validate_base_url,
 };
 pub use config::{
     PROTECTED_HEADERS, ProtectedHeaders, RootCertificates, TransportConfig, default_user_agent,

@@ -658,3 +658,73 @@ async fn the_connect_timeout_bounds_a_connect_that_hangs() {
     );
     drop(listener);
 }
+
+/// Reads a stream until its terminal frame and returns what is left of it.
+async fn until_terminal(transport: &Transport) -> codex_transport::EventStream {
+    let mut stream = transport.stream(HttpRequest::post_json("responses", body())).await.unwrap();
+    while stream.next().await.expect("a terminal frame").unwrap().event.as_deref()
+        != Some("response.completed")
+    {}
+    stream
+}
+
+/// A stream finished in the background hands its connection back when the body's end comes
+/// after its last event; one dropped there closes it, and the next request opens another.
+#[tokio::test]
+async fn a_stream_finished_in_the_background_leaves_its_connection_for_the_next_request() {
+    let fake = FakeCodex::start().await;
+    let transport = transport_for(&fake, |c| c, Hooks::new());
+    let late_end = Faults { end_delay: Some(Duration::from_millis(100)), ..Faults::default() };
+    let script = || Script::new("r").text("a b c").completed();
+
+    for _ in 0..3 {
+        fake.enqueue(Reply::stream_with(script(), late_end.clone()));
+        until_terminal(&transport).await.finish_in_background();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(fake.accepted_connections(), 1, "the body's end came back to the pool");
+
+    fake.enqueue(Reply::stream_with(script(), late_end.clone()));
+    drop(until_terminal(&transport).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
+    assert_eq!(fake.accepted_connections(), 2, "a stream dropped before its end closes its connection");
+}
+
+/// Finishing in the background reads at most `DRAIN_BYTES` past the caller's end: a body that
+/// goes on has its connection closed, and the transport carries on with another.
+#[tokio::test]
+async fn finishing_in_the_background_gives_up_on_a_body_that_goes_on() {
+    let fake = FakeCodex::builder().require_auth(false).start().await;
+    let long = Script::new("r").text(&"word ".repeat(4000)).completed();
+    let mut events = long.clone();
+    for _ in 0..4 {
+        events.extend(long.iter().cloned());
+    }
+    fake.enqueue(Reply::stream(events));
+    let transport = transport_for(&fake, |c| c, Hooks::new());
+    let mut stream = transport.stream(HttpRequest::post_json("responses", body())).await.unwrap();
+    stream.next().await.unwrap().unwrap();
+    stream.finish_in_background();
+    let mut waited = 0;
+    while fake.open_connections() > 0 {
+        assert!(waited < 500, "the connection of a body that goes on was never closed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
+    assert_eq!(fake.accepted_connections(), 2);
+}
+
+/// `finish` gives hyper's connection task the turn it needs to read the body's end, which has
+/// usually arrived with the final event: the very next request, sent at once, finds the
+/// connection back in the pool.
+#[tokio::test]
+async fn a_finished_stream_leaves_its_connection_to_the_request_right_after() {
+    let fake = FakeCodex::start().await;
+    let transport = transport_for(&fake, |c| c, Hooks::new());
+    for _ in 0..5 {
+        until_terminal(&transport).await.finish().await;
+    }
+    assert_eq!(fake.accepted_connections(), 1);
+}

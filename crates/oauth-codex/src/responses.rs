@@ -218,7 +218,8 @@ impl Responses<'_> {
             let mut frames = frames;
             let mut mapper = EventMapper::new();
             let mut events = Vec::new();
-            while let Some(frame) = frames.next().await {
+            loop {
+                let Some(frame) = frames.next().await else { break };
                 let frame = match frame {
                     Ok(frame) => frame,
                     Err(error) => {
@@ -230,14 +231,21 @@ impl Responses<'_> {
                     tracing::warn!(%error, "skipped an SSE event that is not JSON");
                     continue;
                 }
-                for event in events.drain(..) {
-                    if let (Some((previous, input)), StreamEventType::ResponseCompleted) = (&record, event.kind) {
-                        record_turn(&client, previous.clone(), input.clone(), &event).await;
-                    }
-                    yield Ok(event);
-                }
                 if mapper.is_terminated() {
+                    // Nothing after the final event is read for the caller: the body's end
+                    // is left to the transport, so the connection is reused even when the
+                    // caller stops at the final event.
+                    frames.finish().await;
+                    for event in events.drain(..) {
+                        if let (Some((previous, input)), StreamEventType::ResponseCompleted) = (&record, event.kind) {
+                            record_turn(&client, previous.clone(), input.clone(), &event).await;
+                        }
+                        yield Ok(event);
+                    }
                     return;
+                }
+                for event in events.drain(..) {
+                    yield Ok(event);
                 }
             }
             match mapper.finish() {

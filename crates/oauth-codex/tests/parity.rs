@@ -376,3 +376,37 @@ fn a_tool_loop_with_rust_closures() {
         "{error}"
     );
 }
+
+/// The end of a response's body can come a moment after its final event (the last bytes of
+/// the chunked encoding): neither `create` nor a caller that stops reading at the final event
+/// waits for it, and the connection still serves the next request rather than being closed
+/// (which, on the real backend, would cost the next request a new TLS handshake).
+#[test]
+fn the_next_request_reuses_the_connection_when_the_body_ends_late() {
+    let env = env();
+    let late_end = Faults { end_delay: Some(Duration::from_millis(100)), ..Faults::default() };
+    for face in Face::both(&env, |b| b) {
+        let before = env.codex.accepted_connections();
+        for _ in 0..3 {
+            env.codex.enqueue(Reply::stream_with(Script::new("r").text("Hi.").completed(), late_end.clone()));
+            let response = face.create(&env, params()).unwrap();
+            assert_eq!(response.output_text, "Hi.", "{}", face.name());
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        env.codex.enqueue(Reply::stream_with(Script::new("r").text("Hi.").completed(), late_end.clone()));
+        let until_completed = |event: &StreamEvent| event.kind != StreamEventType::ResponseCompleted;
+        match &face {
+            Face::Async(client) => env.rt.block_on(async {
+                let mut stream = client.responses().stream(params()).await.unwrap();
+                while until_completed(&stream.next().await.unwrap().unwrap()) {}
+            }),
+            Face::Blocking(client) => {
+                let mut stream = client.responses().stream(params()).unwrap();
+                while until_completed(&stream.next().unwrap().unwrap()) {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        face.create(&env, params()).unwrap();
+        assert_eq!(env.codex.accepted_connections() - before, 1, "{}", face.name());
+    }
+}
