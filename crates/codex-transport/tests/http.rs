@@ -513,12 +513,7 @@ async fn dropping_a_stream_frees_its_connection() {
     stream.next().await.unwrap().unwrap();
     assert_eq!(fake.open_connections(), 1);
     drop(stream);
-    let mut waited = 0;
-    while fake.open_connections() > 0 {
-        assert!(waited < 500, "the connection of a dropped stream was never closed");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    closed(&fake, "the connection of a dropped stream").await;
     // The transport still works afterwards.
     collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
 }
@@ -574,12 +569,7 @@ async fn dropping_a_request_future_frees_its_connection() {
     let transport = transport_for(&fake, |c| c, Hooks::new());
     let pending = transport.send(HttpRequest::post_json("responses", body()));
     assert!(tokio::time::timeout(Duration::from_millis(200), pending).await.is_err(), "the body stalls");
-    let mut waited = 0;
-    while fake.open_connections() > 0 {
-        assert!(waited < 500, "the connection of a dropped request was never closed");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    closed(&fake, "the connection of a dropped request").await;
 }
 
 #[tokio::test]
@@ -659,6 +649,17 @@ async fn the_connect_timeout_bounds_a_connect_that_hangs() {
     drop(listener);
 }
 
+/// Waits (at most 5 s) until the fake has no connection open; `what` names the one awaited.
+async fn closed(fake: &FakeCodex, what: &str) {
+    for _ in 0..500 {
+        if fake.open_connections() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{what} was never closed");
+}
+
 /// Reads a stream until its terminal frame and returns what is left of it.
 async fn until_terminal(transport: &Transport) -> codex_transport::EventStream {
     let mut stream = transport.stream(HttpRequest::post_json("responses", body())).await.unwrap();
@@ -706,12 +707,7 @@ async fn finishing_in_the_background_gives_up_on_a_body_that_goes_on() {
     let mut stream = transport.stream(HttpRequest::post_json("responses", body())).await.unwrap();
     stream.next().await.unwrap().unwrap();
     stream.finish_in_background();
-    let mut waited = 0;
-    while fake.open_connections() > 0 {
-        assert!(waited < 500, "the connection of a body that goes on was never closed");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    closed(&fake, "the connection of a body that goes on").await;
     collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
     assert_eq!(fake.accepted_connections(), 2);
 }
