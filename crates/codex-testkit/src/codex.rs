@@ -621,6 +621,16 @@ async fn produce(
     if faults.drop_after == Some(events.len()) {
         drop_connection(&tx).await;
     }
+    if faults.done_marker {
+        let eol = match faults.line_ending {
+            LineEnding::Lf => "\n",
+            LineEnding::CrLf => "\r\n",
+            LineEnding::Cr => "\r",
+        };
+        if tx.send(Ok(Bytes::from(format!("data: [DONE]{eol}{eol}")))).await.is_err() {
+            return;
+        }
+    }
     if let Some(delay) = faults.end_delay {
         tokio::time::sleep(delay).await;
     }

@@ -56,6 +56,8 @@ pub struct Faults {
     pub multiline_data: bool,
     /// Leave out the `Content-Type` header (the real backend sometimes does).
     pub omit_content_type: bool,
+    /// After the last event, send `data: [DONE]`, as OpenAI-compatible servers end a stream.
+    pub done_marker: bool,
     /// After the last event, wait this long before ending the body: the end of the chunked
     /// encoding comes late, as it can over a real network.
     pub end_delay: Option<Duration>,

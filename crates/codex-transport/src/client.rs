@@ -259,6 +259,37 @@ impl EventStream {
     }
 }
 
+/// Reads what is left of a body nobody wants any more (after `[DONE]`), so that its
+/// connection goes back to the pool: what has arrived at once, the rest on a background task
+/// within [`DRAIN_TIME`] and [`DRAIN_BYTES`], as [`EventStream::finish_in_background`] does.
+fn finish_body(mut body: Incoming) {
+    // Counts a frame's data; `false` past the limit.
+    fn counted(read: &mut usize, frame: &hyper::body::Frame<Bytes>) -> bool {
+        *read += frame.data_ref().map_or(0, Bytes::len);
+        *read <= DRAIN_BYTES
+    }
+    let mut read = 0usize;
+    let mut context = Context::from_waker(std::task::Waker::noop());
+    loop {
+        match Pin::new(&mut body).poll_frame(&mut context) {
+            Poll::Ready(Some(Ok(frame))) if counted(&mut read, &frame) => {}
+            Poll::Ready(_) => return,
+            Poll::Pending => break,
+        }
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    runtime.spawn(async move {
+        let drain = async {
+            while let Some(Ok(frame)) = body.frame().await {
+                if !counted(&mut read, &frame) {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    });
+}
+
 /// How long [`EventStream::finish_in_background`] waits for the end of a body.
 pub const DRAIN_TIME: Duration = Duration::from_secs(5);
 
@@ -585,6 +616,9 @@ impl Transport {
                             yield Ok(frame);
                         }
                         if decoder.is_done() {
+                            // The body's end follows `[DONE]`; it is read so that the
+                            // connection serves the next request.
+                            finish_body(body);
                             return;
                         }
                     }

@@ -724,3 +724,21 @@ async fn a_finished_stream_leaves_its_connection_to_the_request_right_after() {
     }
     assert_eq!(fake.accepted_connections(), 1);
 }
+
+/// A stream ends at `data: [DONE]` for its reader; the body's end, which follows (here a
+/// moment later), is still read, so that the connection serves the next request.
+#[tokio::test]
+async fn a_stream_ended_by_done_leaves_its_connection_to_the_next_request() {
+    let fake = FakeCodex::start().await;
+    let transport = transport_for(&fake, |c| c, Hooks::new());
+    let done_then_late_end =
+        Faults { done_marker: true, end_delay: Some(Duration::from_millis(100)), ..Faults::default() };
+    for _ in 0..3 {
+        let events = Script::new("r").text("a b").completed();
+        fake.enqueue(Reply::stream_with(events.clone(), done_then_late_end.clone()));
+        let frames = collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
+        assert_eq!(data(&frames), events);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(fake.accepted_connections(), 1);
+}
