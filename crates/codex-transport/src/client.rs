@@ -154,6 +154,9 @@ impl JsonResponse {
     }
 }
 
+/// The frames of a streamed response.
+type FrameStream = Pin<Box<dyn Stream<Item = Result<SseFrame, SdkRequestError>> + Send>>;
+
 /// A streamed response: SSE frames as they arrive.
 ///
 /// Dropping it stops reading and closes the connection, unless the body had ended; a caller
@@ -163,12 +166,10 @@ impl JsonResponse {
 /// reuses the connection. A silence longer than the idle timeout ends it with a `Timeout`
 /// error; a broken connection with `StreamClosedEarly`.
 pub struct EventStream {
-    inner: Pin<Box<dyn Stream<Item = Result<SseFrame, SdkRequestError>> + Send>>,
+    inner: FrameStream,
     status: u16,
     headers: HeaderMap,
     request_id: String,
-    /// Bytes read past the caller's end by [`EventStream::finish`].
-    drained: usize,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -205,9 +206,10 @@ impl EventStream {
     ///
     /// [`finish`](Self::finish) first gives the connection's task a turn to read what has
     /// arrived, which usually ends the body without a background task.
-    pub fn finish_in_background(mut self) {
-        if self.read_what_is_here() {
-            self.drain_in_background();
+    pub fn finish_in_background(self) {
+        let mut rest = self.rest();
+        if rest.read_ready() {
+            rest.read_in_background();
         }
     }
 
@@ -215,41 +217,75 @@ impl EventStream {
     /// turn: hyper's connection task reads the body's end only when asked for more, and it is
     /// usually already in its buffer. The connection is then back in the pool before the
     /// caller's next request looks for one, and no background task is needed.
-    pub async fn finish(mut self) {
-        if !self.read_what_is_here() {
+    pub async fn finish(self) {
+        let mut rest = self.rest();
+        if !rest.read_ready() {
             return;
         }
         tokio::task::yield_now().await;
-        self.finish_in_background();
+        if rest.read_ready() {
+            rest.read_in_background();
+        }
     }
 
-    /// Reads the frames that have arrived: `false` when that was the end of the body (or it
-    /// failed, or went past [`DRAIN_BYTES`]), `true` when more is to come.
-    fn read_what_is_here(&mut self) -> bool {
+    /// The frames nobody reads any more, counted by their data.
+    fn rest(
+        self,
+    ) -> Rest<FrameStream, impl FnMut(&mut FrameStream, &mut Context<'_>) -> Poll<Option<usize>>> {
+        Rest::new(self.inner, |inner: &mut FrameStream, cx: &mut Context<'_>| {
+            inner.as_mut().poll_next(cx).map(|frame| match frame {
+                Some(Ok(frame)) => Some(frame.data.len()),
+                None | Some(Err(_)) => None,
+            })
+        })
+    }
+}
+
+/// What is left of a response nobody reads any more, read to its end so that its connection
+/// goes back to the pool: `poll` gives the size of each next piece, `None` at the end or on
+/// an error. Reading stops past [`DRAIN_BYTES`] (the connection is then closed).
+struct Rest<S, P> {
+    source: S,
+    poll: P,
+    read: usize,
+}
+
+impl<S, P> Rest<S, P>
+where
+    S: Send + 'static,
+    P: FnMut(&mut S, &mut Context<'_>) -> Poll<Option<usize>> + Send + 'static,
+{
+    fn new(source: S, poll: P) -> Self {
+        Rest { source, poll, read: 0 }
+    }
+
+    /// Reads what has arrived: `false` when that was the end (or an error, or past
+    /// [`DRAIN_BYTES`]), `true` when more is to come.
+    fn read_ready(&mut self) -> bool {
         let mut context = Context::from_waker(std::task::Waker::noop());
         loop {
-            match self.inner.as_mut().poll_next(&mut context) {
-                Poll::Ready(Some(Ok(frame))) => {
-                    self.drained += frame.data.len();
-                    if self.drained > DRAIN_BYTES {
+            match (self.poll)(&mut self.source, &mut context) {
+                Poll::Ready(Some(size)) => {
+                    self.read += size;
+                    if self.read > DRAIN_BYTES {
                         return false;
                     }
                 }
-                Poll::Ready(None | Some(Err(_))) => return false,
+                Poll::Ready(None) => return false,
                 Poll::Pending => return true,
             }
         }
     }
 
-    /// Reads the rest on a background task, within [`DRAIN_TIME`] and [`DRAIN_BYTES`].
-    fn drain_in_background(self) {
+    /// Reads the rest on a background task, for at most [`DRAIN_TIME`]; without a Tokio
+    /// runtime, drops it.
+    fn read_in_background(mut self) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let EventStream { mut inner, mut drained, .. } = self;
         runtime.spawn(async move {
             let drain = async {
-                while let Some(Ok(frame)) = std::future::poll_fn(|cx| inner.as_mut().poll_next(cx)).await {
-                    drained += frame.data.len();
-                    if drained > DRAIN_BYTES {
+                while let Some(size) = std::future::poll_fn(|cx| (self.poll)(&mut self.source, cx)).await {
+                    self.read += size;
+                    if self.read > DRAIN_BYTES {
                         return;
                     }
                 }
@@ -259,35 +295,18 @@ impl EventStream {
     }
 }
 
-/// Reads what is left of a body nobody wants any more (after `[DONE]`), so that its
-/// connection goes back to the pool: what has arrived at once, the rest on a background task
-/// within [`DRAIN_TIME`] and [`DRAIN_BYTES`], as [`EventStream::finish_in_background`] does.
-fn finish_body(mut body: Incoming) {
-    // Counts a frame's data; `false` past the limit.
-    fn counted(read: &mut usize, frame: &hyper::body::Frame<Bytes>) -> bool {
-        *read += frame.data_ref().map_or(0, Bytes::len);
-        *read <= DRAIN_BYTES
-    }
-    let mut read = 0usize;
-    let mut context = Context::from_waker(std::task::Waker::noop());
-    loop {
-        match Pin::new(&mut body).poll_frame(&mut context) {
-            Poll::Ready(Some(Ok(frame))) if counted(&mut read, &frame) => {}
-            Poll::Ready(_) => return,
-            Poll::Pending => break,
-        }
-    }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-    runtime.spawn(async move {
-        let drain = async {
-            while let Some(Ok(frame)) = body.frame().await {
-                if !counted(&mut read, &frame) {
-                    return;
-                }
-            }
-        };
-        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+/// Reads what is left of a body nobody wants any more (after `[DONE]`), as
+/// [`EventStream::finish_in_background`] does.
+fn finish_body(body: Incoming) {
+    let mut rest = Rest::new(body, |body: &mut Incoming, cx: &mut Context<'_>| {
+        Pin::new(body).poll_frame(cx).map(|frame| match frame {
+            Some(Ok(frame)) => Some(frame.data_ref().map_or(0, Bytes::len)),
+            None | Some(Err(_)) => None,
+        })
     });
+    if rest.read_ready() {
+        rest.read_in_background();
+    }
 }
 
 /// How long [`EventStream::finish_in_background`] waits for the end of a body.
@@ -625,7 +644,7 @@ impl Transport {
                 }
             }
         };
-        Ok(EventStream { inner: Box::pin(inner), status, headers, request_id, drained: 0 })
+        Ok(EventStream { inner: Box::pin(inner), status, headers, request_id })
     }
 
     fn url(&self, request: &HttpRequest) -> Result<url::Url, SdkRequestError> {
