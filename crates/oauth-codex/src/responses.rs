@@ -51,23 +51,95 @@ impl ResponseStream {
         &self.request_id
     }
 
-    /// Reads the rest of the stream into a [`Response`] (what `create` does).
+    /// Reads the rest of the stream into a [`Response`] (what `create` gives).
     pub async fn into_response(mut self) -> Result<Response> {
         let mut accumulator = ResponseAccumulator::new();
         while let Some(event) = self.next().await {
             accumulator.push(&event?);
         }
-        let mut response = accumulator.finish();
-        if response.previous_response_id.is_none() {
-            response.previous_response_id = self.previous_response_id.take();
+        finish_response(accumulator, self.previous_response_id.take(), self.request_id)
+    }
+}
+
+/// The [`Response`] an accumulator holds; a failed response is an error.
+fn finish_response(
+    accumulator: ResponseAccumulator,
+    previous_response_id: Option<String>,
+    request_id: String,
+) -> Result<Response> {
+    let mut response = accumulator.finish();
+    if response.previous_response_id.is_none() {
+        response.previous_response_id = previous_response_id;
+    }
+    if response.finish_reason == Some(codex_schema::FinishReason::Error) {
+        let error = response.error.take().unwrap_or_default();
+        return Err(SdkRequestError::from_provider(error.code.as_deref(), &error.message)
+            .with_request_id(Some(request_id))
+            .into());
+    }
+    Ok(response)
+}
+
+/// A sent request's answer, read frame by frame and mapped to stream events v1: what
+/// `stream` yields and `create` folds.
+struct Answer {
+    /// `None` once the answer has ended (its final event, an error, or the body's end).
+    frames: Option<EventStream>,
+    mapper: EventMapper,
+    request_id: String,
+    /// The turn to record once the response completes (conversation replay).
+    record: Option<(Option<String>, Vec<Item>)>,
+    client: AsyncOAuthCodexClient,
+}
+
+impl Answer {
+    /// Reads frames until one maps to events, and appends those to `out`. `Ok(false)` when
+    /// nothing follows them: the final event was mapped (the body's end is left to the
+    /// transport, so the connection is reused even when the caller stops there), or the body
+    /// ended.
+    async fn next_into(&mut self, out: &mut Vec<StreamEvent>) -> Result<bool> {
+        while let Some(frames) = &mut self.frames {
+            let Some(frame) = frames.next().await else {
+                self.frames = None;
+                return match self.mapper.finish() {
+                    Ok(rest) => {
+                        out.extend(rest);
+                        Ok(false)
+                    }
+                    Err(closed) => Err(SdkRequestError::stream_closed_early(closed)
+                        .with_request_id(Some(self.request_id.clone()))
+                        .into()),
+                };
+            };
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(error) => {
+                    self.frames = None;
+                    return Err(error.into());
+                }
+            };
+            let start = out.len();
+            if let Err(error) = self.mapper.map_sse(frame.event.as_deref(), frame.data, out) {
+                tracing::warn!(%error, "skipped an SSE event that is not JSON");
+                continue;
+            }
+            if self.mapper.is_terminated() {
+                if let Some(frames) = self.frames.take() {
+                    frames.finish().await;
+                }
+                if let Some((previous, input)) = self.record.take()
+                    && let Some(completed) =
+                        out[start..].iter().find(|event| event.kind == StreamEventType::ResponseCompleted)
+                {
+                    record_turn(&self.client, previous, input, completed).await;
+                }
+                return Ok(false);
+            }
+            if out.len() > start {
+                return Ok(true);
+            }
         }
-        if response.finish_reason == Some(codex_schema::FinishReason::Error) {
-            let error = response.error.take().unwrap_or_default();
-            return Err(SdkRequestError::from_provider(error.code.as_deref(), &error.message)
-                .with_request_id(Some(self.request_id))
-                .into());
-        }
-        Ok(response)
+        Ok(false)
     }
 }
 
@@ -205,67 +277,70 @@ impl Responses<'_> {
         crate::local::InputTokens { client: self.client }
     }
 
-    /// Sends the request and streams stream events v1 as they arrive.
-    pub async fn stream(&self, mut params: ResponseCreateParams) -> Result<ResponseStream> {
+    /// Expands the conversation, prepares and sends the request: its answer (its mapper
+    /// keeping each backend event as `raw` or not), the policy's warnings and the response
+    /// continued.
+    async fn send(
+        &self,
+        mut params: ResponseCreateParams,
+        keep_raw: bool,
+    ) -> Result<(Answer, Vec<ValidationWarning>, Option<String>)> {
         let record = self.client.expand_history(&mut params).await?;
         let previous_response_id = record.as_ref().and_then(|(previous, _)| previous.clone());
         let PreparedRequest { body, warnings } = self.prepare(&params)?;
         let frames = self.open(&params.model, body).await?;
-        let request_id = frames.request_id().to_owned();
-        let stream_request_id = request_id.clone();
-        let client = self.client.clone();
+        let answer = Answer {
+            request_id: frames.request_id().to_owned(),
+            frames: Some(frames),
+            mapper: EventMapper::new().keep_raw(keep_raw),
+            record,
+            client: self.client.clone(),
+        };
+        Ok((answer, warnings, previous_response_id))
+    }
+
+    /// Sends the request and streams stream events v1 as they arrive.
+    pub async fn stream(&self, params: ResponseCreateParams) -> Result<ResponseStream> {
+        let (mut answer, warnings, previous_response_id) = self.send(params, true).await?;
+        let request_id = answer.request_id.clone();
         let inner = async_stream::stream! {
-            let mut frames = frames;
-            let mut mapper = EventMapper::new();
             let mut events = Vec::new();
             loop {
-                let Some(frame) = frames.next().await else { break };
-                let frame = match frame {
-                    Ok(frame) => frame,
-                    Err(error) => {
-                        yield Err(Error::from(error));
-                        return;
-                    }
-                };
-                if let Err(error) = mapper.map_sse(frame.event.as_deref(), frame.data, &mut events) {
-                    tracing::warn!(%error, "skipped an SSE event that is not JSON");
-                    continue;
-                }
-                if mapper.is_terminated() {
-                    // Nothing after the final event is read for the caller: the body's end
-                    // is left to the transport, so the connection is reused even when the
-                    // caller stops at the final event.
-                    frames.finish().await;
-                    for event in events.drain(..) {
-                        if let (Some((previous, input)), StreamEventType::ResponseCompleted) = (&record, event.kind) {
-                            record_turn(&client, previous.clone(), input.clone(), &event).await;
-                        }
-                        yield Ok(event);
-                    }
-                    return;
-                }
+                let more = answer.next_into(&mut events).await;
                 for event in events.drain(..) {
                     yield Ok(event);
                 }
-            }
-            match mapper.finish() {
-                Ok(rest) => {
-                    for event in rest {
-                        yield Ok(event);
+                match more {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(error) => {
+                        yield Err(error);
+                        return;
                     }
-                }
-                Err(closed) => {
-                    yield Err(Error::from(SdkRequestError::stream_closed_early(closed).with_request_id(Some(stream_request_id))));
                 }
             }
         };
         Ok(ResponseStream { inner: Box::pin(inner), warnings, request_id, previous_response_id })
     }
 
-    /// Sends the request and returns the whole response, built from the same events a
-    /// stream yields. A failed response (`response.failed`) is an error.
+    /// Sends the request and returns the whole response, folded from the same events a
+    /// stream yields (without the stream around them, and without keeping each backend
+    /// event's text in them, which only a stream's reader sees). A failed response
+    /// (`response.failed`) is an error.
     pub async fn create(&self, params: ResponseCreateParams) -> Result<Response> {
-        self.stream(params).await?.into_response().await
+        let (mut answer, _, previous_response_id) = self.send(params, false).await?;
+        let mut accumulator = ResponseAccumulator::new();
+        let mut events = Vec::new();
+        loop {
+            let more = answer.next_into(&mut events).await?;
+            for event in events.drain(..) {
+                accumulator.push(&event);
+            }
+            if !more {
+                break;
+            }
+        }
+        finish_response(accumulator, previous_response_id, answer.request_id)
     }
 
     /// Structured output: sends `T`'s JSON Schema (made strict) as `text.format` and reads the
