@@ -37,7 +37,7 @@ impl Role {
 }
 
 /// Plain text given to the model (`input_text`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct InputText {
     /// The text.
@@ -66,7 +66,7 @@ pub struct InputImage {
 }
 
 /// Text written by the model (`output_text`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct OutputText {
     /// The text.
@@ -78,6 +78,70 @@ pub struct OutputText {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+/// Writes out the `Deserialize` of a struct of named fields and a flattened `extra`, reading
+/// as the derive does: a `required` field missing is an error, a `default` one is its default
+/// (`None` for an `Option`), a named field given twice is an error, and any other key goes into
+/// `extra` (the last of a repeated one wins, in the place of its first). Unlike the derive, it
+/// reads each value straight from the input: serde's `flatten` first buffers every field of
+/// the object (a long answer's text included) in an intermediate form. Items and their parts
+/// are most of what a response carries.
+macro_rules! read_with_extra {
+    ($name:ident, $expecting:literal, { $($field:ident: $kind:ident),+ $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Fields;
+
+                impl<'de> serde::de::Visitor<'de> for Fields {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        $( let mut $field = None; )+
+                        let mut extra = Map::new();
+                        while let Some(key) = map.next_key_seed(crate::tagged::StrSeed)? {
+                            match &*key {
+                                $( stringify!($field) => read_once(&mut map, &mut $field, stringify!($field))?, )+
+                                _ => {
+                                    let value: Value = map.next_value()?;
+                                    extra.insert(key.into_owned(), value);
+                                }
+                            }
+                        }
+                        Ok($name { $( $field: read_with_extra!(@finish A $kind $field), )+ extra })
+                    }
+                }
+
+                deserializer.deserialize_map(Fields)
+            }
+        }
+    };
+    (@finish $a:ident required $field:ident) => {
+        $field.ok_or_else(|| <$a::Error as serde::de::Error>::missing_field(stringify!($field)))?
+    };
+    (@finish $a:ident default $field:ident) => {
+        $field.unwrap_or_default()
+    };
+}
+
+/// Reads the value of a named field into its slot; a second one is an error.
+fn read_once<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(<A::Error as serde::de::Error>::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+read_with_extra!(InputText, "a text part", { text: required });
+read_with_extra!(OutputText, "an output_text part", { text: required, annotations: default });
 
 /// A refusal written by the model (`refusal`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -225,7 +289,7 @@ impl From<Vec<ContentPart>> for MessageContent {
 }
 
 /// A message item (`type: "message"`; the type may be omitted when reading, as OpenAI allows).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Message {
     /// The item id the server gave it (never sent to the Codex backend).
@@ -242,6 +306,8 @@ pub struct Message {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+read_with_extra!(Message, "a message", { id: default, role: required, content: required, status: default });
 
 impl Message {
     /// A message with the given role and content.
@@ -271,7 +337,7 @@ impl Message {
 }
 
 /// The model asking the caller to run a function (`function_call`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct FunctionCall {
     /// The item id (never sent to the Codex backend).
@@ -292,6 +358,14 @@ pub struct FunctionCall {
     pub extra: Map<String, Value>,
 }
 
+read_with_extra!(FunctionCall, "a function call", {
+    id: default,
+    call_id: required,
+    name: required,
+    arguments: default,
+    status: default,
+});
+
 impl FunctionCall {
     /// The arguments parsed as JSON, or `None` when the model wrote invalid JSON.
     pub fn parsed_arguments(&self) -> Option<Value> {
@@ -311,7 +385,7 @@ pub enum FunctionOutput {
 }
 
 /// The caller's answer to a [`FunctionCall`] (`function_call_output`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct FunctionCallOutput {
     /// The item id (never sent to the Codex backend).
@@ -329,9 +403,16 @@ pub struct FunctionCallOutput {
     pub extra: Map<String, Value>,
 }
 
+read_with_extra!(FunctionCallOutput, "a function call output", {
+    id: default,
+    call_id: required,
+    output: required,
+    status: default,
+});
+
 /// The model's reasoning (`reasoning`): a readable summary and, with `store: false`, the
 /// encrypted content that must be sent back on the next turn for the reasoning to carry over.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ReasoningItem {
     /// The item id (never sent to the Codex backend).
@@ -353,6 +434,14 @@ pub struct ReasoningItem {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+read_with_extra!(ReasoningItem, "a reasoning item", {
+    id: default,
+    summary: default,
+    encrypted_content: default,
+    content: default,
+    status: default,
+});
 
 impl ReasoningItem {
     /// The summary parts' text joined with blank lines.
@@ -469,5 +558,154 @@ impl From<ToolResult> for FunctionCallOutput {
 impl From<ToolResult> for Item {
     fn from(result: ToolResult) -> Self {
         Item::FunctionCallOutput(result.into())
+    }
+}
+
+#[cfg(test)]
+mod read_with_extra_tests {
+    use proptest::prelude::*;
+    use serde::Deserialize;
+    use serde_json::{Map, Value};
+
+    use super::*;
+
+    /// The derives the written-out readings replace (`flatten` and all), each turned into the
+    /// type it stands for to be compared.
+    macro_rules! derived {
+        ($derived:ident => $ours:ident { $( $(#[$attr:meta])* $field:ident: $ty:ty ),+ $(,)? }) => {
+            #[derive(Deserialize)]
+            struct $derived {
+                $( $(#[$attr])* $field: $ty, )+
+                #[serde(flatten)]
+                extra: Map<String, Value>,
+            }
+
+            impl From<$derived> for $ours {
+                fn from(derived: $derived) -> $ours {
+                    $ours { $( $field: derived.$field, )+ extra: derived.extra }
+                }
+            }
+        };
+    }
+
+    derived!(DerivedInputText => InputText { text: String });
+    derived!(DerivedOutputText => OutputText { text: String, #[serde(default)] annotations: Option<Vec<Value>> });
+    derived!(DerivedMessage => Message {
+        #[serde(default)] id: Option<String>,
+        role: Role,
+        content: MessageContent,
+        #[serde(default)] status: Option<String>,
+    });
+    derived!(DerivedFunctionCall => FunctionCall {
+        #[serde(default)] id: Option<String>,
+        call_id: String,
+        name: String,
+        #[serde(default)] arguments: String,
+        #[serde(default)] status: Option<String>,
+    });
+    derived!(DerivedFunctionCallOutput => FunctionCallOutput {
+        #[serde(default)] id: Option<String>,
+        call_id: String,
+        output: FunctionOutput,
+        #[serde(default)] status: Option<String>,
+    });
+    derived!(DerivedReasoningItem => ReasoningItem {
+        #[serde(default)] id: Option<String>,
+        #[serde(default)] summary: Vec<ContentPart>,
+        #[serde(default)] encrypted_content: Option<String>,
+        #[serde(default)] content: Option<Vec<ContentPart>>,
+        #[serde(default)] status: Option<String>,
+    });
+
+    /// An object's JSON text with these entries, in this order, repeated keys and all.
+    fn object(entries: &[(&str, &str)]) -> String {
+        let fields: Vec<String> = entries.iter().map(|(key, value)| format!("\"{key}\":{value}")).collect();
+        format!("{{{}}}", fields.join(","))
+    }
+
+    fn entry() -> impl Strategy<Value = (&'static str, &'static str)> {
+        let key = prop::sample::select(vec![
+            "text",
+            "annotations",
+            "id",
+            "role",
+            "content",
+            "status",
+            "call_id",
+            "name",
+            "arguments",
+            "output",
+            "summary",
+            "encrypted_content",
+            "te\\u0078t",
+            "type",
+            "logprobs",
+        ]);
+        let value = prop::sample::select(vec![
+            "null",
+            "\"assistant\"",
+            "\"user\"",
+            "\"\"",
+            "\"caf\\u00e9 \\\"q\\\"\"",
+            "7",
+            "true",
+            "[]",
+            "[{\"type\":\"output_text\",\"text\":\"Hi\",\"annotations\":[]}]",
+            "[{\"type\":\"summary_text\",\"text\":\"Think\"},{\"type\":\"x\"}]",
+            "[{\"type\":\"input_text\"}]",
+            "{}",
+            "{\"a\":[1,{\"b\":null}]}",
+        ]);
+        (key, value)
+    }
+
+    /// Both readings fail, or both give the same value (`extra`'s keys in the same order).
+    fn agree<T: std::fmt::Debug>(
+        text: &str,
+        ours: Result<T, serde_json::Error>,
+        derived: Result<T, serde_json::Error>,
+    ) -> Result<(), TestCaseError> {
+        match (&ours, &derived) {
+            (Ok(ours), Ok(derived)) => {
+                prop_assert_eq!(format!("{ours:?}"), format!("{derived:?}"), "{}", text)
+            }
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "{}: ours {:?}, derived {:?}", text, ours, derived),
+        }
+        Ok(())
+    }
+
+    /// Compares the readings of `text` as `$ours` and as `$derived`, from the text and from a
+    /// `Value` of it.
+    macro_rules! check {
+        ($text:expr, $($ours:ty => $derived:ty),+ $(,)?) => {{
+            let text: &str = $text;
+            let value = serde_json::from_str::<Value>(text).ok();
+            $(
+                agree(text, serde_json::from_str::<$ours>(text), serde_json::from_str::<$derived>(text).map(<$ours>::from))?;
+                if let Some(value) = &value {
+                    agree(text, <$ours>::deserialize(value), <$derived>::deserialize(value).map(<$ours>::from))?;
+                }
+            )+
+        }};
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Whatever the keys, their order, repeats and values, the written-out readings agree
+        /// with the derived ones they replace.
+        #[test]
+        fn the_written_out_readings_are_the_derived_ones(entries in prop::collection::vec(entry(), 0..9)) {
+            check!(
+                &object(&entries),
+                InputText => DerivedInputText,
+                OutputText => DerivedOutputText,
+                Message => DerivedMessage,
+                FunctionCall => DerivedFunctionCall,
+                FunctionCallOutput => DerivedFunctionCallOutput,
+                ReasoningItem => DerivedReasoningItem,
+            );
+        }
     }
 }
