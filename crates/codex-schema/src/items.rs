@@ -456,17 +456,141 @@ tagged_enum! {
     #[non_exhaustive]
     pub enum Item {
         /// `message`.
-        Message(Message) = "message",
+        Message(Message) = "message" => from_text::message,
         /// `function_call`.
         FunctionCall(FunctionCall) = "function_call",
         /// `function_call_output`.
         FunctionCallOutput(FunctionCallOutput) = "function_call_output",
         /// `reasoning`.
-        Reasoning(ReasoningItem) = "reasoning",
+        Reasoning(ReasoningItem) = "reasoning" => from_text::reasoning,
         @unknown
         /// Any other item (`custom_tool_call`, `web_search_call`, a type added tomorrow…), kept
         /// as raw JSON and sent back unchanged.
         Unknown(Value)
+    }
+}
+
+/// How [`Item::from_json_str`]'s fast path reads a message and a reasoning item: their
+/// content parts are kept as text and each read by [`ContentPart::from_json_str`] (its own
+/// fast path), not through the `Value` that [`ContentPart`]'s `Deserialize` builds to keep an
+/// unknown part whole. The deserializer there reads JSON text, so it can lend each part's
+/// text; the result is what `Deserialize` gives, or a failure, which hands the item to the
+/// general path.
+mod from_text {
+    use serde::de::{Error as _, SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    use serde_json::value::RawValue;
+    use serde_json::{Map, Value};
+
+    use super::{ContentPart, Message, MessageContent, ReasoningItem, Role, read_once};
+
+    /// Parts, each read from its text.
+    #[derive(Default)]
+    struct Parts(Vec<ContentPart>);
+
+    /// Reads the elements of an array of parts.
+    fn parts<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<ContentPart>, A::Error> {
+        let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(text) = seq.next_element::<&'de RawValue>()? {
+            parts.push(ContentPart::from_json_str(text.get()).map_err(A::Error::custom)?);
+        }
+        Ok(parts)
+    }
+
+    impl<'de> Deserialize<'de> for Parts {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Array;
+
+            impl<'de> Visitor<'de> for Array {
+                type Value = Parts;
+
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an array of content parts")
+                }
+
+                fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Parts, A::Error> {
+                    parts(seq).map(Parts)
+                }
+            }
+
+            deserializer.deserialize_seq(Array)
+        }
+    }
+
+    /// A message's content: a string, or parts each read from its text.
+    struct Content(MessageContent);
+
+    impl<'de> Deserialize<'de> for Content {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Either;
+
+            impl<'de> Visitor<'de> for Either {
+                type Value = Content;
+
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a string or an array of content parts")
+                }
+
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Content, E> {
+                    Ok(Content(MessageContent::Text(v.to_owned())))
+                }
+
+                fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Content, E> {
+                    Ok(Content(MessageContent::Text(v)))
+                }
+
+                fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Content, A::Error> {
+                    parts(seq).map(|parts| Content(MessageContent::Parts(parts)))
+                }
+            }
+
+            deserializer.deserialize_any(Either)
+        }
+    }
+
+    struct MessageText {
+        id: Option<String>,
+        role: Role,
+        content: Content,
+        status: Option<String>,
+        extra: Map<String, Value>,
+    }
+
+    read_with_extra!(MessageText, "a message", { id: default, role: required, content: required, status: default });
+
+    pub(super) fn message<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Message, D::Error> {
+        let MessageText { id, role, content, status, extra } = MessageText::deserialize(deserializer)?;
+        Ok(Message { id, role, content: content.0, status, extra })
+    }
+
+    struct ReasoningText {
+        id: Option<String>,
+        summary: Parts,
+        encrypted_content: Option<String>,
+        content: Option<Parts>,
+        status: Option<String>,
+        extra: Map<String, Value>,
+    }
+
+    read_with_extra!(ReasoningText, "a reasoning item", {
+        id: default,
+        summary: default,
+        encrypted_content: default,
+        content: default,
+        status: default,
+    });
+
+    pub(super) fn reasoning<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ReasoningItem, D::Error> {
+        let ReasoningText { id, summary, encrypted_content, content, status, extra } =
+            ReasoningText::deserialize(deserializer)?;
+        Ok(ReasoningItem {
+            id,
+            summary: summary.0,
+            encrypted_content,
+            content: content.map(|parts| parts.0),
+            status,
+            extra,
+        })
     }
 }
 

@@ -144,11 +144,24 @@ pub(crate) fn parse_tagged_rest<'de, T: serde::Deserialize<'de>>(text: &'de str,
 /// The caller implements, on the enum, `fn from_unknown(tag: Option<String>, raw: Value) -> Self`,
 /// `fn unknown_raw(&self) -> &Value` (only called on the unknown variant) and
 /// `const DEFAULT_TAG: Option<&'static str>` (the tag assumed when `type` is absent).
+///
+/// A variant written `Variant(Type) = "tag" => reader` has its payload read by
+/// `reader(deserializer)` on `from_json_str`'s fast path instead of by `Type`'s
+/// `Deserialize`. That deserializer reads the JSON text itself (it can lend raw values), and
+/// the reader must give what `Type`'s `Deserialize` gives, or fail: a failure hands the text to
+/// the general path.
 macro_rules! tagged_enum {
+    // How the fast path reads a variant's payload: its own reader when it has one.
+    (@payload $ty:ty, $rest:ident) => {
+        <$ty as ::serde::Deserialize>::deserialize($rest)
+    };
+    (@payload $ty:ty, $rest:ident, $reader:path) => {
+        $reader($rest)
+    };
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident($ty:ty) = $tag:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident($ty:ty) = $tag:literal $(=> $reader:path)?, )+
             @unknown $(#[$umeta:meta])* $uvariant:ident $ubody:tt
         }
     ) => {
@@ -233,7 +246,7 @@ macro_rules! tagged_enum {
                         let tag = map.next_value_seed($crate::tagged::StrSeed)?;
                         let rest = ::serde::de::value::MapAccessDeserializer::new($crate::tagged::SkipType(map));
                         Ok(match &*tag {
-                            $( $tag => Some($name::$variant(<$ty as ::serde::Deserialize>::deserialize(rest)?)), )+
+                            $( $tag => Some($name::$variant($crate::tagged::tagged_enum!(@payload $ty, rest $(, $reader)?)?)), )+
                             _ => None,
                         })
                     }

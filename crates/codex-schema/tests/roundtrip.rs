@@ -235,25 +235,99 @@ fn event_text() -> impl Strategy<Value = String> {
         keys.into_iter().map(|key| event_field(key).prop_map(move |value| (key, value))).collect::<Vec<_>>()
     });
     (tag, fields, extra(), 0..8usize, any::<bool>()).prop_map(|(tag, fields, extra, place, spaced)| {
-        let mut members: Vec<(String, Value)> =
-            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).chain(extra).collect();
-        match place {
-            0..=4 => members.insert(0, ("type".to_owned(), Value::String(tag))),
-            5 => members.push(("type".to_owned(), Value::String(tag))),
-            6 => {
-                members.insert(0, ("type".to_owned(), Value::String(tag.clone())));
-                members.push(("type".to_owned(), Value::String("zz_other".to_owned())));
-            }
-            _ => {}
+        let members = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).chain(extra);
+        object_text(as_text(members), &tag, place, spaced)
+    })
+}
+
+/// An object's text from its members (each value as JSON text), the `type` (if any) placed
+/// as `place` says: first (usually), last, first and repeated, or absent.
+fn object_text(mut members: Vec<(String, String)>, tag: &str, place: usize, spaced: bool) -> String {
+    let tag = serde_json::to_string(tag).unwrap();
+    match place {
+        0..=4 => members.insert(0, ("type".to_owned(), tag)),
+        5 => members.push(("type".to_owned(), tag)),
+        6 => {
+            members.insert(0, ("type".to_owned(), tag));
+            members.push(("type".to_owned(), "\"zz_other\"".to_owned()));
         }
-        let body: Vec<String> = members
-            .iter()
-            .map(|(k, v)| {
-                let (k, v) = (serde_json::to_string(k).unwrap(), serde_json::to_string(v).unwrap());
-                if spaced { format!(" {k} : {v} ") } else { format!("{k}:{v}") }
-            })
-            .collect();
-        format!("{{{}}}", body.join(","))
+        _ => {}
+    }
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| {
+            let k = serde_json::to_string(k).unwrap();
+            if spaced { format!(" {k} : {v} ") } else { format!("{k}:{v}") }
+        })
+        .collect();
+    format!("{{{}}}", body.join(","))
+}
+
+/// Members with JSON values, as [`object_text`] takes them.
+fn as_text(members: impl IntoIterator<Item = (String, Value)>) -> Vec<(String, String)> {
+    members.into_iter().map(|(k, v)| (k, serde_json::to_string(&v).unwrap())).collect()
+}
+
+/// A content part's text: a known or unknown `type`, placed anywhere; a text that is one or
+/// is not; annotations; unmodelled fields; sometimes a key given twice.
+fn part_text() -> impl Strategy<Value = String> {
+    let tag = prop_oneof![
+        6 => proptest::sample::select(ContentPart::KNOWN_TYPES).prop_map(str::to_owned),
+        1 => "zz_[a-z_]{1,8}",
+    ];
+    let text = prop_oneof![4 => text().prop_map(Value::String), 1 => json_value()];
+    let annotations = option::of(prop_oneof![Just(Value::Array(Vec::new())), json_value()]);
+    (tag, text, annotations, extra(), 0..8usize, any::<bool>(), any::<bool>()).prop_map(
+        |(tag, text, annotations, extra, place, spaced, twice)| {
+            let mut members = vec![("text".to_owned(), text.clone())];
+            if let Some(annotations) = annotations {
+                members.push(("annotations".to_owned(), annotations));
+            }
+            members.extend(extra);
+            if twice {
+                members.push(("text".to_owned(), text));
+            }
+            object_text(as_text(members), &tag, place, spaced)
+        },
+    )
+}
+
+/// A field of an item: mostly of the type the field has (content and summaries as arrays of
+/// part texts), sometimes not.
+fn item_field(key: &'static str) -> BoxedStrategy<String> {
+    let json = |value: Value| serde_json::to_string(&value).unwrap();
+    let fitting: BoxedStrategy<String> = match key {
+        "content" | "summary" => prop_oneof![
+            4 => vec(part_text(), 0..4).prop_map(|parts| format!("[{}]", parts.join(","))),
+            1 => text().prop_map(move |t| json(Value::String(t))),
+        ]
+        .boxed(),
+        "role" => proptest::sample::select(vec!["user", "assistant", "system", "developer", "tool"])
+            .prop_map(move |r| json(Value::from(r)))
+            .boxed(),
+        _ => text().prop_map(move |t| json(Value::String(t))).boxed(),
+    };
+    prop_oneof![8 => fitting, 1 => json_value().prop_map(json)].boxed()
+}
+
+const ITEM_FIELDS: &[&str] =
+    &["id", "role", "content", "status", "summary", "encrypted_content", "call_id", "name", "arguments"];
+
+/// An item's text: a known or unknown `type` placed anywhere, fields of the items' vocabulary
+/// (content parts of every kind among them) and unmodelled ones.
+fn item_text() -> impl Strategy<Value = String> {
+    let tag = prop_oneof![
+        6 => proptest::sample::select(Item::KNOWN_TYPES).prop_map(str::to_owned),
+        1 => "zz_[a-z_]{1,8}",
+    ];
+    let fields = proptest::sample::subsequence(ITEM_FIELDS, 0..6).prop_flat_map(|keys| {
+        keys.into_iter().map(|key| item_field(key).prop_map(move |value| (key, value))).collect::<Vec<_>>()
+    });
+    (tag, fields, extra(), 0..8usize, any::<bool>()).prop_map(|(tag, fields, extra, place, spaced)| {
+        // Field values are already text (parts keep their own key order and repeats).
+        let mut members: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        members.extend(as_text(extra));
+        object_text(members, &tag, place, spaced)
     })
 }
 
@@ -286,6 +360,24 @@ proptest! {
         let (event, raw) = BackendEvent::parse_with_raw(None, text.clone()).unwrap();
         prop_assert_eq!(&event, &general, "{}", text);
         prop_assert_eq!(raw.as_str(), text.as_str());
+    }
+
+    /// An item's one-pass text decoder (parts read each from its own text) and the general
+    /// path through a `Value` agree on every item, including those handed over.
+    #[test]
+    fn item_text_decodes_as_its_value_does(text in item_text()) {
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let general = Item::from_json(value);
+        prop_assert_eq!(&Item::from_json_str(&text).unwrap(), &general, "{}", text);
+        prop_assert_eq!(&serde_json::from_str::<Item>(&text).unwrap(), &general, "{}", text);
+    }
+
+    /// The same for a content part on its own.
+    #[test]
+    fn part_text_decodes_as_its_value_does(text in part_text()) {
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let general = ContentPart::from_json(value);
+        prop_assert_eq!(&ContentPart::from_json_str(&text).unwrap(), &general, "{}", text);
     }
 
     #[test]
