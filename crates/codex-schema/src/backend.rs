@@ -941,14 +941,119 @@ pub(crate) struct ItemEventRef<'a> {
 /// A terminal payload (`response.completed`, `.incomplete`, `.failed`; read by
 /// [`parse_tagged_rest`](crate::tagged::parse_tagged_rest)) with the response's items left as
 /// text: [`ResponseEvent`]'s known fields, typed as it types them; other fields are skipped.
-#[derive(Default, Deserialize)]
-#[serde(default)]
+/// It reads as the derive with `#[serde(default)]` does (a field given twice is an error), and
+/// also notes where the response's text lies in the payload, which [`response_text`] finds
+/// from it without reading the payload again.
+#[derive(Default)]
 pub(crate) struct TerminalRef<'a> {
     /// The final response, its `output` as the text of each item.
-    #[serde(borrow)]
     pub(crate) response: ResponseWire<Vec<&'a RawValue>>,
-    #[serde(rename = "sequence_number")]
-    _sequence_number: Option<u64>,
+    /// The `response` key, when it is a slice of the payload (written without escapes).
+    response_key: Option<&'a str>,
+    /// What follows the response's value.
+    after: After<'a>,
+}
+
+/// What follows a value in an object: another key, the end of the object, or a key that is
+/// not a slice of the text (it had escapes), which says nothing of where the value ends.
+#[derive(Default, Clone, Copy)]
+enum After<'a> {
+    Key(&'a str),
+    End,
+    #[default]
+    Unknown,
+}
+
+impl<'de> Deserialize<'de> for TerminalRef<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+
+        use crate::tagged::StrSeed;
+
+        struct Payload;
+
+        impl<'de> Visitor<'de> for Payload {
+            type Value = TerminalRef<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a terminal event")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut terminal = TerminalRef::default();
+                let (mut response, mut sequence_number) = (false, false);
+                let mut after_response = false;
+                while let Some(key) = map.next_key_seed(StrSeed)? {
+                    if std::mem::take(&mut after_response) {
+                        terminal.after = match key {
+                            Cow::Borrowed(key) => After::Key(key),
+                            Cow::Owned(_) => After::Unknown,
+                        };
+                    }
+                    match &*key {
+                        "response" => {
+                            if std::mem::replace(&mut response, true) {
+                                return Err(A::Error::duplicate_field("response"));
+                            }
+                            terminal.response = map.next_value()?;
+                            terminal.response_key = match key {
+                                Cow::Borrowed(key) => Some(key),
+                                Cow::Owned(_) => None,
+                            };
+                            after_response = true;
+                        }
+                        "sequence_number" => {
+                            if std::mem::replace(&mut sequence_number, true) {
+                                return Err(A::Error::duplicate_field("sequence_number"));
+                            }
+                            map.next_value::<Option<u64>>()?;
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                if after_response {
+                    terminal.after = After::End;
+                }
+                Ok(terminal)
+            }
+        }
+
+        deserializer.deserialize_map(Payload)
+    }
+}
+
+/// The text of the response object in `data`, a terminal payload `terminal` was read from
+/// whole, found from where its `response` key and what follows the value lie: between a key's
+/// closing quote and its value, and between a value and the `,` or `}` after it, JSON allows
+/// only whitespace. `None` when the response is not an object or a key was not a slice of
+/// `data`; the caller then reads the text with a parser.
+pub(crate) fn response_text<'a>(data: &'a str, terminal: &TerminalRef<'a>) -> Option<&'a str> {
+    const WHITESPACE: &[char] = &[' ', '\t', '\n', '\r'];
+    let offset = |part: &str| {
+        let at = (part.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
+        (at + part.len() <= data.len()).then_some(at)
+    };
+    let key = terminal.response_key?;
+    // `response` `"` whitespace `:` whitespace `{`
+    let value = data[offset(key)? + key.len()..]
+        .strip_prefix('"')?
+        .trim_start_matches(WHITESPACE)
+        .strip_prefix(':')?
+        .trim_start_matches(WHITESPACE);
+    let start = data.len() - value.len();
+    // `}` whitespace, then `,` whitespace `"` and the next key, or the object's `}`.
+    let before_end = match terminal.after {
+        After::Key(next) => {
+            data[..offset(next)?].strip_suffix('"')?.trim_end_matches(WHITESPACE).strip_suffix(',')?
+        }
+        After::End => data.trim_end_matches(WHITESPACE).strip_suffix('}')?,
+        After::Unknown => return None,
+    };
+    let end = before_end.trim_end_matches(WHITESPACE).len();
+    let text = data.get(start..end)?;
+    (text.starts_with('{') && text.ends_with('}')).then_some(text)
 }
 
 /// Whether `item`, an item's JSON text, may read as [`Item::FunctionCall`]: whether it is not
@@ -1114,6 +1219,105 @@ mod wire_tests {
                     ours.map(|_| ()),
                     derived.map(|_| ())
                 ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use proptest::prelude::*;
+    use serde::Deserialize;
+    use serde_json::value::RawValue;
+
+    use super::{ResponseWire, TerminalRef, response_text};
+    use crate::tagged::parse_tagged_rest;
+
+    /// What `TerminalRef`'s written-out `Deserialize` replaces.
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Derived<'a> {
+        #[serde(borrow)]
+        response: ResponseWire<Vec<&'a RawValue>>,
+        #[serde(rename = "sequence_number")]
+        _sequence_number: Option<u64>,
+    }
+
+    /// The response's text as a parser finds it.
+    #[derive(Deserialize)]
+    struct Oracle<'a> {
+        #[serde(borrow)]
+        response: &'a RawValue,
+    }
+
+    /// JSON whitespace, or none.
+    fn gap() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["", "", "", " ", "\n", " \t\r\n "])
+    }
+
+    /// A member after the `type`: the response (objects of several shapes, sometimes not an
+    /// object), the sequence number (sometimes not a number), or another field; keys
+    /// sometimes escaped.
+    fn member() -> impl Strategy<Value = (&'static str, &'static str)> {
+        let response = prop::sample::select(vec![
+            "{}",
+            "{\"id\":\"resp_1\",\"output\":[]}",
+            "{ \"id\" : \"resp_}\\\"{\" , \"output\" : [ {\"type\":\"message\"} ] , \"usage\" : {\"input_tokens\":1} }",
+            "{\"i\\u0064\":\"r\",\"nested\":{\"a\":[1,{\"b\":\"}\"}]}}",
+            "null",
+            "7",
+        ]);
+        let number = prop::sample::select(vec!["0", "42", "null", "\"7\""]);
+        let other = prop::sample::select(vec!["\"msg_1\"", "{\"a\":\"}\"}", "[]", "null"]);
+        prop_oneof![
+            4 => (prop::sample::select(vec!["response", "response", "response", "r\\u0065sponse"]), response),
+            2 => (prop::sample::select(vec!["sequence_number", "sequence\\u005fnumber"]), number),
+            2 => (prop::sample::select(vec!["item_id", "x\\u0041"]), other),
+        ]
+    }
+
+    fn payload() -> impl Strategy<Value = String> {
+        let members = prop::collection::vec((member(), gap(), gap(), gap(), gap()), 0..4);
+        (members, gap(), gap()).prop_map(|(members, open, close)| {
+            let mut text = format!("{{{open}\"type\"{open}:{close}\"response.completed\"");
+            for ((key, value), a, b, c, d) in members {
+                text.push_str(&format!("{a},{b}\"{key}\"{c}:{d}{value}"));
+            }
+            text.push_str(&format!("{close}}}{open}"));
+            text
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// The written-out reading accepts what the derive accepts, and reads the same
+        /// response; the text it locates is exactly the one a parser finds, and it locates it
+        /// whenever the response is an object written without escapes in its key or the key
+        /// after it.
+        #[test]
+        fn the_response_text_is_found_where_a_parser_finds_it(text in payload()) {
+            let ours = parse_tagged_rest::<TerminalRef<'_>>(&text, "response.completed");
+            let derived = parse_tagged_rest::<Derived<'_>>(&text, "response.completed");
+            prop_assert_eq!(ours.is_some(), derived.is_some(), "{}", text);
+            let (Some(ours), Some(derived)) = (ours, derived) else { return Ok(()) };
+            let found = response_text(&text, &ours);
+            let (response, items) = ours.response.split();
+            let (derived_response, derived_items) = derived.response.split();
+            prop_assert_eq!(&response, &derived_response, "{}", text);
+            prop_assert_eq!(
+                items.iter().map(|i| i.get()).collect::<Vec<_>>(),
+                derived_items.iter().map(|i| i.get()).collect::<Vec<_>>()
+            );
+            let oracle = serde_json::from_str::<Oracle<'_>>(&text).ok().map(|o| o.response.get());
+            if let Some(found) = found {
+                let oracle = oracle.expect("a response was found, so there is one");
+                prop_assert_eq!(found, oracle, "{}", text);
+                prop_assert_eq!(found.as_ptr(), oracle.as_ptr(), "{}", text);
+            }
+            let plain = !text.contains("\\u0065sponse") && !text.contains("\\u005f") && !text.contains("x\\u0041");
+            if plain && oracle.is_some_and(|o| o.starts_with('{')) {
+                prop_assert!(found.is_some(), "not found: {}", text);
             }
         }
     }

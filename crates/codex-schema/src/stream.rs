@@ -14,8 +14,9 @@
 //!
 //! The `response_completed` an [`EventMapper`] makes also carries, in `response` (a Rust-side
 //! field: never serialized, left out of comparisons), the backend's final response already
-//! parsed, so neither the [`ResponseAccumulator`] nor a caller parses the largest event of the
-//! stream a second time.
+//! parsed, and in `response_raw` (the same kind of field) that response's text within `raw`,
+//! so neither the [`ResponseAccumulator`] nor a caller reads the largest event of the stream a
+//! second time.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -28,7 +29,8 @@ use serde_json::Value;
 
 use crate::backend::{
     BackendEvent, BackendResponse, DeltaRef, ItemEventRef, NotJsonError, OUTPUT_ITEM_ADDED, OUTPUT_ITEM_DONE,
-    STARTED, TERMINAL, TerminalRef, is_delta, leading_type, may_be_function_call, started_response_id,
+    STARTED, TERMINAL, TerminalRef, is_delta, leading_type, may_be_function_call, response_text,
+    started_response_id,
 };
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
 use crate::raw::RawJson;
@@ -116,6 +118,10 @@ pub struct StreamEvent {
     /// response, parsed, with the stream's items as its `output`.
     #[serde(skip)]
     pub response: Option<Arc<BackendResponse>>,
+    /// With `response`: that response's JSON text, a part of `raw` (what
+    /// [`Response::raw`] holds), found while the event was read.
+    #[serde(skip)]
+    pub response_raw: Option<RawJson>,
 }
 
 impl StreamEvent {
@@ -134,12 +140,14 @@ impl StreamEvent {
             error: None,
             raw: None,
             response: None,
+            response_raw: None,
         }
     }
 }
 
-/// Compares what an event says: `response` is `raw`'s response already parsed, and is left
-/// out, so an event equals itself read back from its JSON.
+/// Compares what an event says: `response` is `raw`'s response already parsed and
+/// `response_raw` its text; both are left out, so an event equals itself read back from its
+/// JSON.
 impl PartialEq for StreamEvent {
     fn eq(&self, other: &Self) -> bool {
         let StreamEvent {
@@ -155,6 +163,7 @@ impl PartialEq for StreamEvent {
             error,
             raw,
             response: _,
+            response_raw: _,
         } = self;
         *schema_version == other.schema_version
             && *kind == other.kind
@@ -351,14 +360,14 @@ impl EventMapper {
             BackendEvent::OutputItemDone(e) => self.output_item_done(e.item, None, source, out),
             // So is the final response, which the `response_completed` carries.
             BackendEvent::Completed(e) => {
-                self.terminal(e.response, FinishReason::Stop, FinalOutput::Read, source, out)
+                self.terminal(e.response, FinishReason::Stop, FinalOutput::Read, None, source, out)
             }
             BackendEvent::Incomplete(e) => {
                 let finish = incomplete_finish(&e.response);
-                self.terminal(e.response, finish, FinalOutput::Read, source, out);
+                self.terminal(e.response, finish, FinalOutput::Read, None, source, out);
             }
             BackendEvent::Failed(e) => {
-                self.terminal(e.response, FinishReason::Error, FinalOutput::Read, source, out)
+                self.terminal(e.response, FinishReason::Error, FinalOutput::Read, None, source, out)
             }
             event => self.map_event(&event, source, out),
         }
@@ -460,6 +469,7 @@ impl EventMapper {
             }
             _ if TERMINAL.contains(&tag) => {
                 let Some(terminal) = parse_tagged_rest::<TerminalRef<'_>>(data, tag) else { return false };
+                let text = response_text(data, &terminal).map(|text| data.slice_ref(text));
                 let (mut response, texts) = terminal.response.split();
                 let streamed = !texts.is_empty()
                     && texts.len() == self.item_texts.len()
@@ -479,7 +489,7 @@ impl EventMapper {
                     _ => FinishReason::Error,
                 };
                 let output = if streamed { FinalOutput::Streamed } else { FinalOutput::Read };
-                self.terminal(response, finish, output, &mut slot(), out);
+                self.terminal(response, finish, output, text, &mut slot(), out);
             }
             _ => return false,
         }
@@ -645,19 +655,20 @@ impl EventMapper {
             }
             BackendEvent::OutputItemDone(e) => self.output_item_done(e.item.clone(), None, source, out),
             BackendEvent::Completed(e) => {
-                self.terminal(e.response.clone(), FinishReason::Stop, FinalOutput::Read, source, out);
+                self.terminal(e.response.clone(), FinishReason::Stop, FinalOutput::Read, None, source, out);
             }
             BackendEvent::Incomplete(e) => {
                 self.terminal(
                     e.response.clone(),
                     incomplete_finish(&e.response),
                     FinalOutput::Read,
+                    None,
                     source,
                     out,
                 );
             }
             BackendEvent::Failed(e) => {
-                self.terminal(e.response.clone(), FinishReason::Error, FinalOutput::Read, source, out);
+                self.terminal(e.response.clone(), FinishReason::Error, FinalOutput::Read, None, source, out);
             }
             BackendEvent::Error(e) => {
                 self.ensure_started(source, out);
@@ -834,11 +845,14 @@ impl EventMapper {
         }
     }
 
+    /// The final events, from the terminal event's response; `text` is the response's text in
+    /// the payload, when the caller found it.
     fn terminal(
         &mut self,
         mut response: BackendResponse,
         finish: FinishReason,
         output: FinalOutput,
+        text: Option<ByteString>,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
@@ -884,7 +898,12 @@ impl EventMapper {
             FinalOutput::Read => self.items == response.output,
         };
         ev.raw = if same {
-            source.get()
+            let raw = source.get();
+            ev.response_raw = match text {
+                Some(text) => Some(RawJson::from_parsed(text)),
+                None => raw.as_ref().and_then(response_in),
+            };
+            raw
         } else {
             // The stream's `output_item.done` items are authoritative: the final raw response
             // carries them in place of the `output` the terminal event repeated.
@@ -894,7 +913,9 @@ impl EventMapper {
             if let Some(response) = final_event.get_mut("response").and_then(Value::as_object_mut) {
                 response.insert("output".to_owned(), items);
             }
-            Some(RawJson::from_value(&final_event))
+            let raw = RawJson::from_value(&final_event);
+            ev.response_raw = response_in(&raw);
+            Some(raw)
         };
         ev.response = Some(Arc::new(response));
         out.push(ev);
@@ -910,6 +931,17 @@ enum FinalOutput {
     /// Nothing yet: the terminal event's items were the texts of the stream's
     /// `output_item.done` items, which the mapper puts there.
     Streamed,
+}
+
+/// The `response` of a terminal event, as text (a part of `raw`).
+fn response_in(raw: &RawJson) -> Option<RawJson> {
+    #[derive(Deserialize)]
+    struct Terminal<'a> {
+        #[serde(borrow)]
+        response: &'a serde_json::value::RawValue,
+    }
+    let terminal = serde_json::from_str::<Terminal<'_>>(raw.as_str()).ok()?;
+    Some(raw.slice_ref(terminal.response.get()))
 }
 
 /// The finish reason of a `response.incomplete`.
@@ -960,25 +992,17 @@ impl ResponseAccumulator {
             }
             StreamEventType::ResponseCompleted => {
                 response.finish_reason = event.finish_reason;
-                /// The terminal event's `response`, as text (borrowed from `raw`).
-                #[derive(Deserialize)]
-                struct Terminal<'a> {
-                    #[serde(borrow)]
-                    response: &'a serde_json::value::RawValue,
-                }
-                let final_text = event
-                    .raw
-                    .as_ref()
-                    .and_then(|raw| serde_json::from_str::<Terminal<'_>>(raw.as_str()).ok())
-                    .map(|terminal| terminal.response.get());
-                // The mapper's event carries the response parsed; one built by hand or read
-                // back from JSON has only its text.
+                // The mapper's event carries the response parsed, and its text; one built by
+                // hand or read back from JSON has only the whole event's text.
+                let final_text =
+                    event.response_raw.clone().or_else(|| event.raw.as_ref().and_then(response_in));
                 let parsed;
                 let backend = match &event.response {
                     Some(backend) => Some(&**backend),
                     None => {
-                        parsed =
-                            final_text.and_then(|text| serde_json::from_str::<BackendResponse>(text).ok());
+                        parsed = final_text
+                            .as_ref()
+                            .and_then(|text| serde_json::from_str::<BackendResponse>(text.as_str()).ok());
                         parsed.as_ref()
                     }
                 };
@@ -994,7 +1018,7 @@ impl ResponseAccumulator {
                         response.error.clone_from(&backend.error);
                     }
                     response.output.clone_from(&backend.output);
-                    response.raw = event.raw.as_ref().zip(final_text).map(|(raw, text)| raw.slice_ref(text));
+                    response.raw = final_text;
                 }
             }
             StreamEventType::ResponseStarted

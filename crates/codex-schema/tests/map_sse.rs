@@ -293,6 +293,11 @@ fn the_completed_event_carries_its_raw_response_parsed() {
     struct Terminal {
         response: BackendResponse,
     }
+    #[derive(serde::Deserialize)]
+    struct TerminalText<'a> {
+        #[serde(borrow)]
+        response: &'a serde_json::value::RawValue,
+    }
     for name in FIXTURES {
         let frames = frames(&fixture(name));
         let (mut fast, mut general, mut borrowed) =
@@ -311,8 +316,17 @@ fn the_completed_event_carries_its_raw_response_parsed() {
             let carried = completed.response.as_deref().unwrap_or_else(|| panic!("{name}: no response"));
             let from_raw = completed.raw.as_ref().unwrap().parse::<Terminal>().unwrap().response;
             assert_eq!(*carried, from_raw, "{name}");
+            // And the response's text, the very part of `raw` a parser finds.
+            let raw = completed.raw.as_ref().unwrap().as_str();
+            let text = serde_json::from_str::<TerminalText<'_>>(raw).unwrap().response.get();
+            let carried_text = completed.response_raw.as_ref().unwrap_or_else(|| panic!("{name}: no text"));
+            assert_eq!(
+                (carried_text.as_str(), carried_text.as_str().as_ptr()),
+                (text, text.as_ptr()),
+                "{name}"
+            );
             assert!(
-                events.iter().rev().skip(1).all(|e| e.response.is_none()),
+                events.iter().rev().skip(1).all(|e| e.response.is_none() && e.response_raw.is_none()),
                 "{name}: only the last carries it"
             );
 
@@ -320,7 +334,10 @@ fn the_completed_event_carries_its_raw_response_parsed() {
                 .iter()
                 .map(|e| serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap())
                 .collect();
-            assert!(read_back.iter().all(|e| e.response.is_none()), "never serialized");
+            assert!(
+                read_back.iter().all(|e| e.response.is_none() && e.response_raw.is_none()),
+                "never serialized"
+            );
             assert_eq!(&read_back, events, "{name}: equal without it");
             assert_eq!(Response::from_events(&read_back), Response::from_events(events), "{name}");
         }
@@ -345,7 +362,9 @@ fn the_carried_response_has_the_streamed_items_when_the_final_output_differs() {
     assert_eq!(serde_json::to_value(&carried.output).unwrap(), json!([item]));
     let response = Response::from_events(&events);
     assert_eq!(serde_json::to_value(&response.output).unwrap(), json!([item]));
-    assert_eq!(response.raw.unwrap().to_value().unwrap()["output"], json!([item]));
+    let raw = response.raw.unwrap();
+    assert_eq!(raw.to_value().unwrap()["output"], json!([item]));
+    assert_eq!(events.last().unwrap().response_raw.as_ref(), Some(&raw), "the text of the rebuilt response");
 }
 
 #[test]
