@@ -63,7 +63,7 @@ pub use objects::{
 };
 pub use policy::{
     ParameterValidationError, PreparedRequest, Profile, RequestPolicy, StoreBehavior, ValidationMode,
-    ValidationWarning, WarningCode, prepare_request, shape_for_codex, validate_body,
+    ValidationWarning, WarningCode, codex_body_bytes, prepare_request, shape_for_codex, validate_body,
 };
 pub use raw::RawJson;
 pub use request::{

@@ -668,29 +668,11 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
     }
 
     // Taken out in place (its key keeps its position), put back below.
-    // A text input becomes one user message, built as `shape_item` would leave it.
-    let (mut items, normalized) = match body.get_mut("input").map(Value::take) {
-        None | Some(Value::Null) => (Vec::new(), true),
-        Some(Value::String(text)) => (vec![user_text_message(text)], true),
-        Some(Value::Array(items)) => (items, false),
-        Some(single) => (vec![single], false),
-    };
-
+    let input = body.get_mut("input").map(Value::take);
     let has_instructions = body.get("instructions").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
-    if !has_instructions {
-        let position = items.iter().position(|item| {
-            is_message(item)
-                && matches!(item.get("role").and_then(Value::as_str), Some("system" | "developer"))
-        });
-        let instructions = match position {
-            Some(index) => joined_text(&items.remove(index)),
-            None => default_instructions.to_owned(),
-        };
+    let (items, instructions) = codex_input(input, has_instructions, default_instructions);
+    if let Some(instructions) = instructions {
         insert_in_order(&mut body, "instructions", Value::String(instructions));
-    }
-
-    if !normalized {
-        items.iter_mut().for_each(shape_item);
     }
     insert_in_order(&mut body, "input", Value::Array(items));
 
@@ -725,6 +707,170 @@ pub fn shape_for_codex(mut body: Map<String, Value>, default_instructions: &str)
     ordered.extend(known.into_iter().flatten());
     ordered.extend(others);
     ordered
+}
+
+/// The input as the backend takes it, a list of items (a text becomes one user message), and,
+/// when the body has no instructions, those to send: the first system or developer message,
+/// taken out of the input, else `default_instructions`.
+fn codex_input(
+    input: Option<Value>,
+    has_instructions: bool,
+    default_instructions: &str,
+) -> (Vec<Value>, Option<String>) {
+    // A text input becomes one user message, built as `shape_item` would leave it.
+    let (mut items, normalized) = match input {
+        None | Some(Value::Null) => (Vec::new(), true),
+        Some(Value::String(text)) => (vec![user_text_message(text)], true),
+        Some(Value::Array(items)) => (items, false),
+        Some(single) => (vec![single], false),
+    };
+    let instructions = (!has_instructions).then(|| {
+        let position = items.iter().position(|item| {
+            is_message(item)
+                && matches!(item.get("role").and_then(Value::as_str), Some("system" | "developer"))
+        });
+        match position {
+            Some(index) => joined_text(&items.remove(index)),
+            None => default_instructions.to_owned(),
+        }
+    });
+    if !normalized {
+        items.iter_mut().for_each(shape_item);
+    }
+    (items, instructions)
+}
+
+/// [`prepare_request`]'s body on the Codex profile, serialized straight from `params` without
+/// the JSON map that validation and shaping work on, for the parameters most calls set: the
+/// very bytes `serde_json::to_vec` makes of `prepare_request`'s body, which has no warnings for
+/// them. `None` when a parameter needs validation's judgement: `extra_body`, an empty model,
+/// `store: true`, an `include` value the API does not know, or any parameter the Codex
+/// backend does not take (`temperature`, `top_p`, `max_output_tokens`, `metadata`,
+/// `service_tier`, `previous_response_id`, `max_tool_calls`, `truncation`); then
+/// [`prepare_request`] is the way.
+///
+/// ```
+/// use codex_schema::{Profile, RequestPolicy, ResponseCreateParams, codex_body_bytes, prepare_request};
+/// let params = ResponseCreateParams::new("gpt-5.2-codex", "Say hi.");
+/// let policy = RequestPolicy::new(Profile::Codex);
+/// let bytes = codex_body_bytes(&params, &policy).unwrap();
+/// let prepared = prepare_request(&params, &policy).unwrap();
+/// assert_eq!(bytes, serde_json::to_vec(&prepared.body).unwrap());
+/// assert!(codex_body_bytes(&params.clone().temperature(0.2), &policy).is_none());
+/// ```
+pub fn codex_body_bytes(params: &ResponseCreateParams, policy: &RequestPolicy) -> Option<Vec<u8>> {
+    use crate::request::{Input, to_json};
+
+    let fits = policy.profile == Profile::Codex
+        && params.extra_body.is_empty()
+        && !params.model.trim().is_empty()
+        && params.store != Some(true)
+        && params.include.iter().flatten().all(|value| KNOWN_INCLUDES.contains(&value.as_str()))
+        && params.temperature.is_none()
+        && params.top_p.is_none()
+        && params.max_output_tokens.is_none()
+        && params.metadata.is_none()
+        && params.service_tier.is_none()
+        && params.previous_response_id.is_none()
+        && params.max_tool_calls.is_none()
+        && params.truncation.is_none();
+    if !fits {
+        return None;
+    }
+    let has_instructions = params.instructions.as_deref().is_some_and(|s| !s.is_empty());
+    let (input, derived) = match &params.input {
+        // One user message, with no instructions in it.
+        Input::Text(text) => {
+            (CodexInput::Text(text), (!has_instructions).then(|| policy.default_instructions.clone()))
+        }
+        other => {
+            let (items, derived) =
+                codex_input(Some(to_json(other)), has_instructions, &policy.default_instructions);
+            (CodexInput::Items(items), derived)
+        }
+    };
+    let include = match (&params.include, params.reasoning.is_some()) {
+        (include, true) => {
+            let mut list: Vec<&str> = include.iter().flatten().map(String::as_str).collect();
+            if !list.contains(&"reasoning.encrypted_content") {
+                list.push("reasoning.encrypted_content");
+            }
+            Some(list)
+        }
+        (include, false) => include.as_ref().map(|list| list.iter().map(String::as_str).collect()),
+    };
+    let body = CodexBody {
+        model: &params.model,
+        instructions: derived.as_deref().or(params.instructions.as_deref()).unwrap_or_default(),
+        input,
+        tools: (!params.tools.is_empty()).then(|| to_json(&params.tools)),
+        tool_choice: params.tool_choice.as_ref().map(to_json),
+        parallel_tool_calls: params.parallel_tool_calls,
+        reasoning: params.reasoning.as_ref().map(to_json),
+        store: false,
+        stream: true,
+        include,
+        prompt_cache_key: params.prompt_cache_key.as_deref(),
+        text: params.text_value(),
+    };
+    Some(serde_json::to_vec(&body).expect("JSON values serialize"))
+}
+
+/// The Codex body [`codex_body_bytes`] writes: the fields of [`CODEX_FIELD_ORDER`], in that
+/// order, each as `prepare_request` makes it.
+#[derive(Serialize)]
+struct CodexBody<'a> {
+    model: &'a str,
+    instructions: &'a str,
+    input: CodexInput<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parallel_tool_calls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<Value>,
+    store: bool,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    include: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<Value>,
+}
+
+/// The input of a [`CodexBody`]: a text, written as the one user message it stands for (as
+/// `user_text_message` builds it), or the items as shaped.
+enum CodexInput<'a> {
+    Text(&'a str),
+    Items(Vec<Value>),
+}
+
+impl Serialize for CodexInput<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Part<'a> {
+            r#type: &'static str,
+            text: &'a str,
+        }
+        #[derive(Serialize)]
+        struct UserMessage<'a> {
+            r#type: &'static str,
+            role: &'static str,
+            content: [Part<'a>; 1],
+        }
+        match self {
+            CodexInput::Text(text) => [UserMessage {
+                r#type: "message",
+                role: "user",
+                content: [Part { r#type: "input_text", text }],
+            }]
+            .serialize(serializer),
+            CodexInput::Items(items) => items.serialize(serializer),
+        }
+    }
 }
 
 /// One input item as the backend takes it: no `id`; a message has its `type`, `developer`

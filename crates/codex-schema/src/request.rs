@@ -401,6 +401,18 @@ macro_rules! setters {
     };
 }
 
+/// Sets `key` to `value` as JSON, when there is a value.
+fn put<T: Serialize>(body: &mut Map<String, Value>, key: &str, value: &Option<T>) {
+    if let Some(value) = value {
+        body.insert(key.to_owned(), to_json(value));
+    }
+}
+
+/// A parameter as JSON.
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Value {
+    serde_json::to_value(value).expect("plain data serializes")
+}
+
 impl ResponseCreateParams {
     /// The common case: a model and an input.
     pub fn new(model: impl Into<String>, input: impl Into<Input>) -> Self {
@@ -460,11 +472,6 @@ impl ResponseCreateParams {
     /// and `verbosity` become `text`, `extra_body` is merged last (a `null` value removes the
     /// key). No profile rules are applied here; see [`crate::policy::prepare_request`].
     pub fn to_body(&self) -> Map<String, Value> {
-        fn put<T: Serialize>(body: &mut Map<String, Value>, key: &str, value: &Option<T>) {
-            if let Some(value) = value {
-                body.insert(key.to_owned(), serde_json::to_value(value).expect("plain data serializes"));
-            }
-        }
         let mut body = Map::new();
         body.insert("model".to_owned(), Value::String(self.model.clone()));
         put(&mut body, "instructions", &self.instructions);
@@ -478,11 +485,8 @@ impl ResponseCreateParams {
         put(&mut body, "store", &self.store);
         put(&mut body, "include", &self.include);
         put(&mut body, "prompt_cache_key", &self.prompt_cache_key);
-        if self.response_format.is_some() || self.verbosity.is_some() {
-            let mut text = Map::new();
-            put(&mut text, "format", &self.response_format);
-            put(&mut text, "verbosity", &self.verbosity);
-            body.insert("text".to_owned(), Value::Object(text));
+        if let Some(text) = self.text_value() {
+            body.insert("text".to_owned(), text);
         }
         put(&mut body, "temperature", &self.temperature);
         put(&mut body, "top_p", &self.top_p);
@@ -500,5 +504,16 @@ impl ResponseCreateParams {
             }
         }
         body
+    }
+
+    /// The body's `text` object (`format`, `verbosity`), when either is set.
+    pub(crate) fn text_value(&self) -> Option<Value> {
+        if self.response_format.is_none() && self.verbosity.is_none() {
+            return None;
+        }
+        let mut text = Map::new();
+        put(&mut text, "format", &self.response_format);
+        put(&mut text, "verbosity", &self.verbosity);
+        Some(Value::Object(text))
     }
 }

@@ -2,7 +2,7 @@
 
 use codex_schema::{
     Message, Profile, RequestPolicy, ResponseCreateParams, StoreBehavior, ValidationMode, WarningCode,
-    prepare_request, shape_for_codex, validate_body,
+    codex_body_bytes, prepare_request, shape_for_codex, validate_body,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -323,5 +323,128 @@ proptest! {
             serde_json::to_string(&from_text["input"]).unwrap(),
             serde_json::to_string(&expected).unwrap()
         );
+    }
+}
+
+/// One parameter's JSON: its value, or `None` to leave it out. The first choices are those
+/// [`codex_body_bytes`] writes itself; the last ones need validation's judgement.
+fn choice(key: &'static str) -> BoxedStrategy<Option<Value>> {
+    let item = prop::sample::select(vec![
+        json!({"role": "system", "content": "Be terse."}),
+        json!({"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "a"}, {"type": "input_text", "text": "b"}]}),
+        json!({"type": "message", "id": "msg_1", "role": "assistant", "content": [{"type": "output_text", "text": "x", "annotations": []}], "status": "completed"}),
+        json!({"role": "user", "content": "hi \"there\" ✓"}),
+        json!({"role": "assistant", "content": "earlier answer"}),
+        json!({"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f", "arguments": "{}"}),
+        json!({"type": "function_call_output", "call_id": "c1", "output": "ok"}),
+        json!({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "enc"}),
+        json!({"type": "web_search_call", "id": "ws_1", "status": "completed"}),
+    ]);
+    let values: Vec<Value> = match key {
+        "model" => vec![json!("gpt-5.2-codex"), json!("  ")],
+        "instructions" => vec![json!("Be brief."), json!("")],
+        "tools" => vec![
+            json!([{"type": "function", "name": "f", "parameters": {"type": "object"}, "strict": true}]),
+            json!([{"type": "web_search"}, {"type": "function", "name": "g"}]),
+            json!([]),
+        ],
+        "tool_choice" => vec![json!("auto"), json!({"type": "function", "name": "f"})],
+        "parallel_tool_calls" => vec![json!(true), json!(false)],
+        "reasoning" => {
+            vec![json!({"effort": "low"}), json!({"effort": "high", "summary": "auto"}), json!({})]
+        }
+        "include" => vec![
+            json!([]),
+            json!(["reasoning.encrypted_content"]),
+            json!(["message.output_text.logprobs", "reasoning.encrypted_content"]),
+            json!(["bogus"]),
+        ],
+        "store" => vec![json!(false), json!(true)],
+        "prompt_cache_key" => vec![json!("conv \"1\"")],
+        "response_format" => vec![
+            json!({"type": "json_object"}),
+            json!({"type": "json_schema", "name": "n", "schema": {"type": "object"}}),
+        ],
+        "verbosity" => vec![json!("low")],
+        "temperature" => vec![json!(0.5)],
+        "max_output_tokens" => vec![json!(100)],
+        "previous_response_id" => vec![json!("resp_1")],
+        "extra_body" => vec![json!({"x_new": 1})],
+        "input" => Vec::new(),
+        _ => unreachable!("{key}"),
+    };
+    let input = prop_oneof![
+        Just(json!("Say hi.")),
+        Just(json!("")),
+        prop::collection::vec(item, 0..5).prop_map(Value::Array),
+        // A single message.
+        Just(json!({"role": "user", "content": "alone"})),
+        Just(json!({"role": "developer", "content": "instructions alone"})),
+    ];
+    let value = match key {
+        "input" => input.boxed(),
+        _ => prop::sample::select(values).boxed(),
+    };
+    let absent_weight = if key == "model" || key == "input" { 1 } else { 3 };
+    prop_oneof![absent_weight => Just(None), 2 => value.prop_map(Some)].boxed()
+}
+
+const PARAMS: &[&str] = &[
+    "model",
+    "input",
+    "instructions",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning",
+    "include",
+    "store",
+    "prompt_cache_key",
+    "response_format",
+    "verbosity",
+    "temperature",
+    "max_output_tokens",
+    "previous_response_id",
+    "extra_body",
+];
+
+fn params_json() -> impl Strategy<Value = Map<String, Value>> {
+    PARAMS
+        .iter()
+        .map(|key| choice(key).prop_map(move |value| value.map(|value| ((*key).to_owned(), value))))
+        .collect::<Vec<_>>()
+        .prop_map(|entries| entries.into_iter().flatten().collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The Codex body written straight from the parameters is, byte for byte, the body
+    /// validation and shaping make, with no warning, in every mode; it is written whenever
+    /// only parameters that need no judgement are set.
+    #[test]
+    fn the_codex_body_written_from_the_parameters_is_the_shaped_one(json in params_json()) {
+        let params: ResponseCreateParams = serde_json::from_value(Value::Object(json.clone())).unwrap();
+        let needs_judgement = params.model.trim().is_empty()
+            || params.store == Some(true)
+            || params.include.iter().flatten().any(|value| value == "bogus")
+            || ["temperature", "max_output_tokens", "previous_response_id", "extra_body"]
+                .iter()
+                .any(|key| json.contains_key(*key));
+        for mode in [ValidationMode::Warn, ValidationMode::Error, ValidationMode::Ignore] {
+            for instructions in ["You are a helpful assistant.", "Custom \"default\"."] {
+                let policy = policy(Profile::Codex, mode).default_instructions(instructions);
+                let written = codex_body_bytes(&params, &policy);
+                prop_assert_eq!(written.is_some(), !needs_judgement, "{:?}", json);
+                if let Some(written) = written {
+                    let prepared = prepare_request(&params, &policy).unwrap();
+                    prop_assert!(prepared.warnings.is_empty());
+                    let expected = serde_json::to_vec(&prepared.body).unwrap();
+                    prop_assert_eq!(String::from_utf8(written).unwrap(), String::from_utf8(expected).unwrap());
+                }
+            }
+        }
+        let compatible = policy(Profile::OpenAiCompatible, ValidationMode::Warn);
+        prop_assert!(codex_body_bytes(&params, &compatible).is_none());
     }
 }

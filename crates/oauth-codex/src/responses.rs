@@ -3,15 +3,16 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use codex_schema::{
     EventMapper, Item, ParameterValidationError, PreparedRequest, Response, ResponseAccumulator,
     ResponseCreateParams, ResponseFormat, StreamEvent, StreamEventType, ValidationMode, ValidationWarning,
-    WarningCode, prepare_request,
+    WarningCode, codex_body_bytes, prepare_request,
 };
-use codex_transport::{EventStream, HttpRequest, RequestBody, SdkRequestError};
+use codex_transport::{EventStream, HttpRequest, Method, RequestBody, SdkRequestError};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::client::AsyncOAuthCodexClient;
 use crate::error::{Error, Result};
@@ -207,17 +208,24 @@ fn make_strict(schema: &mut Value) {
 }
 
 impl Responses<'_> {
-    fn prepare(&self, params: &ResponseCreateParams) -> Result<PreparedRequest> {
-        let inner = &self.client.inner;
-        if inner.validate_model && params.model.trim().is_empty() {
+    /// Refuses a model the client knows is not offered (when it validates models).
+    fn check_model(&self, model: &str) -> Result<()> {
+        if !self.client.inner.validate_model {
+            return Ok(());
+        }
+        if model.trim().is_empty() {
             return Err(Error::ModelValidation {
-                model: params.model.clone(),
+                model: model.to_owned(),
                 reason: "the model name is empty".to_owned(),
             });
         }
-        if inner.validate_model {
-            self.client.models().check_offered(&params.model)?;
-        }
+        self.client.models().check_offered(model)
+    }
+
+    /// The request's body, validated and shaped, without the parameters the server refused
+    /// before.
+    fn prepare(&self, params: &ResponseCreateParams) -> Result<PreparedRequest> {
+        let inner = &self.client.inner;
         let mut prepared = prepare_request(params, &inner.policy)?;
         let dropped = inner.dropped.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for name in dropped {
@@ -226,19 +234,47 @@ impl Responses<'_> {
         Ok(prepared)
     }
 
-    async fn open(&self, model: &str, body: Map<String, Value>) -> Result<EventStream> {
+    /// The request's body: written straight from the parameters when they need no judgement
+    /// and nothing is to be taken out or merged in (the same bytes, see
+    /// [`codex_body_bytes`]), else [`prepare`](Self::prepare)d; and the policy's warnings.
+    fn body(&self, params: &ResponseCreateParams) -> Result<(RequestBody, Vec<ValidationWarning>)> {
+        let inner = &self.client.inner;
+        let plain = inner.default_options.extra_body.is_empty()
+            && inner.dropped.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        if let Some(bytes) = plain.then(|| codex_body_bytes(params, &inner.policy)).flatten() {
+            let content_type = "application/json".to_owned();
+            return Ok((RequestBody::Raw { content_type, bytes: Bytes::from(bytes) }, Vec::new()));
+        }
+        let PreparedRequest { body, warnings } = self.prepare(params)?;
+        Ok((RequestBody::Json(Value::Object(body)), warnings))
+    }
+
+    /// Sends the request; a parameter the server answers "Unsupported parameter" to is dropped
+    /// (per the validation mode) and the request sent again, once.
+    async fn open(
+        &self,
+        params: &ResponseCreateParams,
+        body: RequestBody,
+        warnings: &mut Vec<ValidationWarning>,
+    ) -> Result<EventStream> {
         let inner = &self.client.inner;
         let mut retried = false;
-        let mut request = HttpRequest::post_json("responses", Value::Object(body))
-            .model(model)
+        let mut request = HttpRequest::new(Method::POST, "responses")
+            .model(&params.model)
             .options(inner.default_options.clone());
+        request.body = Some(body);
         loop {
             match inner.transport.stream(&request).await {
                 Ok(stream) => return Ok(stream),
                 Err(error) => {
-                    let (Some(name), Some(RequestBody::Json(Value::Object(body)))) =
-                        (unsupported_parameter(&error), &mut request.body)
-                    else {
+                    let Some(name) = unsupported_parameter(&error) else { return Err(error.into()) };
+                    if let Some(RequestBody::Raw { .. }) = request.body {
+                        // A body written straight from the parameters: the shaped one, to edit.
+                        let prepared = self.prepare(params)?;
+                        request.body = Some(RequestBody::Json(Value::Object(prepared.body)));
+                        *warnings = prepared.warnings;
+                    }
+                    let Some(RequestBody::Json(Value::Object(body))) = &mut request.body else {
                         return Err(error.into());
                     };
                     if retried || !body.contains_key(&name) {
@@ -287,8 +323,9 @@ impl Responses<'_> {
     ) -> Result<(Answer, Vec<ValidationWarning>, Option<String>)> {
         let record = self.client.expand_history(&mut params).await?;
         let previous_response_id = record.as_ref().and_then(|(previous, _)| previous.clone());
-        let PreparedRequest { body, warnings } = self.prepare(&params)?;
-        let frames = self.open(&params.model, body).await?;
+        self.check_model(&params.model)?;
+        let (body, mut warnings) = self.body(&params)?;
+        let frames = self.open(&params, body, &mut warnings).await?;
         let answer = Answer {
             request_id: frames.request_id().to_owned(),
             frames: Some(frames),

@@ -12,7 +12,7 @@ use oauth_codex::{
     AsyncOAuthCodexClient, ClientBuilder, Error, ErrorKind, FinishReason, OAuthCodexClient, Response,
     ResponseCreateParams, StreamEvent, StreamEventType, ValidationMode, WarningCode,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use common::{Env, env};
 
@@ -205,6 +205,30 @@ fn unsupported_parameters_are_dropped_and_remembered_in_warn_mode() {
         assert!(
             sent[before + 2].json.as_ref().unwrap().get("x_flag").is_none(),
             "remembered for this client"
+        );
+    }
+    // A parameter the body is written with straight from the parameters (no extra_body): the
+    // retry takes the shaped body and drops it there, and later bodies are shaped without it.
+    for face in Face::both(&env, |b| b) {
+        let before = env.codex.requests().len();
+        env.codex.enqueue(Reply::json(400, json!({"detail": "Unsupported parameter: prompt_cache_key"})));
+        env.codex.enqueue(Reply::stream(Script::new("r").text("ok").completed()));
+        face.create(&env, params().prompt_cache_key("conv-1")).unwrap();
+        env.codex.enqueue(Reply::stream(Script::new("r").text("ok").completed()));
+        face.create(&env, params().prompt_cache_key("conv-1")).unwrap();
+        let sent: Vec<Value> =
+            env.codex.requests()[before..].iter().map(|r| r.json.clone().unwrap()).collect();
+        assert_eq!(sent.len(), 3, "{}", face.name());
+        assert_eq!(sent[0]["prompt_cache_key"], "conv-1");
+        let mut without = sent[0].clone();
+        without.as_object_mut().unwrap().shift_remove("prompt_cache_key");
+        assert_eq!(sent[1], without, "{}: the same body without it", face.name());
+        assert_eq!(sent[2], without, "{}: remembered for this client", face.name());
+        assert_eq!(
+            serde_json::to_string(&sent[1]).unwrap(),
+            serde_json::to_string(&without).unwrap(),
+            "{}: in the same order",
+            face.name()
         );
     }
     for face in Face::both(&env, |b| b.validation_mode(ValidationMode::Error)) {
