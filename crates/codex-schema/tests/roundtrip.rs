@@ -227,16 +227,29 @@ const EVENT_FIELDS: &[&str] = &[
 /// The text of a backend event payload: a known or unknown `type` (usually first, sometimes
 /// later, repeated or missing), fields of that event's vocabulary and unmodelled ones.
 fn event_text() -> impl Strategy<Value = String> {
+    let field = |key| event_field(key).prop_map(|value| serde_json::to_string(&value).unwrap()).boxed();
+    tagged_text(BackendEvent::KNOWN_TYPES, EVENT_FIELDS, field)
+}
+
+/// An object's text: one of `known` types or an unknown one (placed as [`object_text`] says),
+/// fields of `vocabulary` with values (as JSON text) from `field`, and unmodelled ones.
+fn tagged_text(
+    known: &'static [&'static str],
+    vocabulary: &'static [&'static str],
+    field: fn(&'static str) -> BoxedStrategy<String>,
+) -> impl Strategy<Value = String> {
     let tag = prop_oneof![
-        6 => proptest::sample::select(BackendEvent::KNOWN_TYPES).prop_map(str::to_owned),
+        6 => proptest::sample::select(known).prop_map(str::to_owned),
         1 => "zz_[a-z_.]{1,10}",
     ];
-    let fields = proptest::sample::subsequence(EVENT_FIELDS, 0..6).prop_flat_map(|keys| {
-        keys.into_iter().map(|key| event_field(key).prop_map(move |value| (key, value))).collect::<Vec<_>>()
+    let fields = proptest::sample::subsequence(vocabulary, 0..6).prop_flat_map(move |keys| {
+        keys.into_iter().map(|key| field(key).prop_map(move |value| (key, value))).collect::<Vec<_>>()
     });
     (tag, fields, extra(), 0..8usize, any::<bool>()).prop_map(|(tag, fields, extra, place, spaced)| {
-        let members = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).chain(extra);
-        object_text(as_text(members), &tag, place, spaced)
+        // Field values are already text (content parts keep their own key order and repeats).
+        let mut members: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        members.extend(as_text(extra));
+        object_text(members, &tag, place, spaced)
     })
 }
 
@@ -316,19 +329,7 @@ const ITEM_FIELDS: &[&str] =
 /// An item's text: a known or unknown `type` placed anywhere, fields of the items' vocabulary
 /// (content parts of every kind among them) and unmodelled ones.
 fn item_text() -> impl Strategy<Value = String> {
-    let tag = prop_oneof![
-        6 => proptest::sample::select(Item::KNOWN_TYPES).prop_map(str::to_owned),
-        1 => "zz_[a-z_]{1,8}",
-    ];
-    let fields = proptest::sample::subsequence(ITEM_FIELDS, 0..6).prop_flat_map(|keys| {
-        keys.into_iter().map(|key| item_field(key).prop_map(move |value| (key, value))).collect::<Vec<_>>()
-    });
-    (tag, fields, extra(), 0..8usize, any::<bool>()).prop_map(|(tag, fields, extra, place, spaced)| {
-        // Field values are already text (parts keep their own key order and repeats).
-        let mut members: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        members.extend(as_text(extra));
-        object_text(members, &tag, place, spaced)
-    })
+    tagged_text(Item::KNOWN_TYPES, ITEM_FIELDS, item_field)
 }
 
 proptest! {
