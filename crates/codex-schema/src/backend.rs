@@ -785,6 +785,39 @@ impl<'a> DeltaRef<'a> {
 /// The `type`s whose payload carries the response so far, of which the mapper reads only the id.
 pub(crate) const STARTED: [&str; 3] = ["response.created", "response.in_progress", "response.queued"];
 
+/// Whether `data`, a JSON object, has a second top-level `type` key (escaped or not); an
+/// error when it is not JSON. The general path reads such a payload by its last `type`, so a
+/// reader that goes by the first must hand it over.
+pub(crate) fn type_repeats(data: &str) -> Result<bool, serde_json::Error> {
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
+
+    use crate::tagged::StrSeed;
+
+    struct Keys;
+
+    impl<'de> Visitor<'de> for Keys {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut types = 0;
+            while let Some(key) = map.next_key_seed(StrSeed)? {
+                types += usize::from(key == "type");
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(types > 1)
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_str(data);
+    let repeats = serde::Deserializer::deserialize_map(&mut deserializer, Keys)?;
+    deserializer.end()?;
+    Ok(repeats)
+}
+
 /// The `response.id` of a [`STARTED`] payload (empty when absent), read without building the
 /// response: the backend echoes the request's whole configuration in these events
 /// (instructions, tools), which the mapper never reads.

@@ -30,7 +30,7 @@ use serde_json::Value;
 use crate::backend::{
     BackendEvent, BackendResponse, DeltaRef, ItemEventRef, NotJsonError, OUTPUT_ITEM_ADDED, OUTPUT_ITEM_DONE,
     STARTED, TERMINAL, TerminalRef, is_delta, leading_type, may_be_function_call, response_text,
-    started_response_id,
+    started_response_id, type_repeats,
 };
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
 use crate::raw::RawJson;
@@ -420,11 +420,18 @@ impl EventMapper {
                 return Ok(());
             }
         } else if let Some(tag) = leading_type(&data) {
-            if Self::IGNORED.contains(&tag) {
-                // Types that map to nothing need no typed parse, only the check that they are JSON.
-                return serde_json::from_str::<serde::de::IgnoredAny>(&data)
-                    .map(drop)
-                    .map_err(|e| NotJsonError { reason: e.to_string() });
+            // Types that map to nothing need no typed parse, only the check that they are JSON:
+            // those the mapper ignores, and a `created`, `in_progress` or `queued` once the
+            // response has started with its id (whatever its shape, it adds nothing then). A
+            // payload that names a second `type` is read by the general path, which goes by
+            // the last.
+            let known_start = self.started && self.response_id.is_some() && STARTED.contains(&tag);
+            if Self::IGNORED.contains(&tag) || known_start {
+                match type_repeats(&data) {
+                    Ok(false) => return Ok(()),
+                    Ok(true) => {}
+                    Err(e) => return Err(NotJsonError { reason: e.to_string() }),
+                }
             }
             if STARTED.contains(&tag)
                 && let Some(id) = started_response_id(&data)

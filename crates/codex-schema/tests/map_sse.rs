@@ -185,6 +185,41 @@ fn unusual_started_events_map_the_same() {
     assert_paths_agree(&all, true);
 }
 
+/// A payload that names a second `type` is read by its last one on the general path; the types
+/// the in-place reader skips (those that map to nothing, and a started event once the response
+/// has its id) are handed over then, so both paths agree.
+#[test]
+fn skipped_types_naming_a_second_type_map_the_same() {
+    let skipped = [
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.done",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_part.done",
+        "response.reasoning_summary_text.done",
+        "response.reasoning_text.done",
+        "response.custom_tool_call_input.delta",
+        "response.custom_tool_call_input.done",
+        "codex.rate_limits",
+        "keepalive",
+        "response.created",
+        "response.in_progress",
+        "response.queued",
+    ];
+    let started = json!({"type": "response.created", "response": {"id": "resp_0"}}).to_string();
+    for tag in skipped {
+        for second in ["response.completed", "response.output_text.delta", "zz_other", tag] {
+            for key in ["type", "typ\\u0065"] {
+                let payload = format!(
+                    r#"{{"type":"{tag}","response":{{"id":"a"}},"delta":"d","item_id":"m","{key}":"{second}"}}"#
+                );
+                assert_paths_agree(&[(None, payload.clone())], true);
+                assert_paths_agree(&[(None, started.clone()), (Some(tag), payload)], true);
+            }
+        }
+    }
+}
+
 /// Whose text was streamed decides whether a finished message repeats its text: the in-place
 /// reader keeps each delta's item.
 #[test]
