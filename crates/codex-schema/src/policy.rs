@@ -761,24 +761,49 @@ fn codex_input(
 pub fn codex_body_bytes(params: &ResponseCreateParams, policy: &RequestPolicy) -> Option<Vec<u8>> {
     use crate::request::{Input, to_json};
 
+    // Every parameter named, so that a new one cannot be forgotten here: each is written
+    // below, or needs judgement (then the general path takes the request).
+    let ResponseCreateParams {
+        model,
+        input,
+        instructions,
+        tools,
+        tool_choice,
+        parallel_tool_calls,
+        response_format: _,
+        verbosity: _,
+        reasoning,
+        include,
+        store,
+        temperature,
+        top_p,
+        max_output_tokens,
+        metadata,
+        service_tier,
+        previous_response_id,
+        prompt_cache_key,
+        max_tool_calls,
+        truncation,
+        extra_body,
+    } = params;
     let fits = policy.profile == Profile::Codex
-        && params.extra_body.is_empty()
-        && !params.model.trim().is_empty()
-        && params.store != Some(true)
-        && params.include.iter().flatten().all(|value| KNOWN_INCLUDES.contains(&value.as_str()))
-        && params.temperature.is_none()
-        && params.top_p.is_none()
-        && params.max_output_tokens.is_none()
-        && params.metadata.is_none()
-        && params.service_tier.is_none()
-        && params.previous_response_id.is_none()
-        && params.max_tool_calls.is_none()
-        && params.truncation.is_none();
+        && extra_body.is_empty()
+        && !model.trim().is_empty()
+        && *store != Some(true)
+        && include.iter().flatten().all(|value| KNOWN_INCLUDES.contains(&value.as_str()))
+        && temperature.is_none()
+        && top_p.is_none()
+        && max_output_tokens.is_none()
+        && metadata.is_none()
+        && service_tier.is_none()
+        && previous_response_id.is_none()
+        && max_tool_calls.is_none()
+        && truncation.is_none();
     if !fits {
         return None;
     }
-    let has_instructions = params.instructions.as_deref().is_some_and(|s| !s.is_empty());
-    let (input, derived) = match &params.input {
+    let has_instructions = instructions.as_deref().is_some_and(|s| !s.is_empty());
+    let (input, derived) = match input {
         // One user message, with no instructions in it.
         Input::Text(text) => {
             (CodexInput::Text(text), (!has_instructions).then(|| policy.default_instructions.clone()))
@@ -789,7 +814,7 @@ pub fn codex_body_bytes(params: &ResponseCreateParams, policy: &RequestPolicy) -
             (CodexInput::Items(items), derived)
         }
     };
-    let include = match (&params.include, params.reasoning.is_some()) {
+    let include = match (include, reasoning.is_some()) {
         (include, true) => {
             let mut list: Vec<&str> = include.iter().flatten().map(String::as_str).collect();
             if !list.contains(&"reasoning.encrypted_content") {
@@ -800,17 +825,18 @@ pub fn codex_body_bytes(params: &ResponseCreateParams, policy: &RequestPolicy) -
         (include, false) => include.as_ref().map(|list| list.iter().map(String::as_str).collect()),
     };
     let body = CodexBody {
-        model: &params.model,
-        instructions: derived.as_deref().or(params.instructions.as_deref()).unwrap_or_default(),
+        model,
+        instructions: derived.as_deref().or(instructions.as_deref()).unwrap_or_default(),
         input,
-        tools: (!params.tools.is_empty()).then(|| to_json(&params.tools)),
-        tool_choice: params.tool_choice.as_ref().map(to_json),
-        parallel_tool_calls: params.parallel_tool_calls,
-        reasoning: params.reasoning.as_ref().map(to_json),
+        tools: (!tools.is_empty()).then(|| to_json(tools)),
+        tool_choice: tool_choice.as_ref().map(to_json),
+        parallel_tool_calls: *parallel_tool_calls,
+        reasoning: reasoning.as_ref().map(to_json),
         store: false,
         stream: true,
         include,
-        prompt_cache_key: params.prompt_cache_key.as_deref(),
+        prompt_cache_key: prompt_cache_key.as_deref(),
+        // `response_format` and `verbosity`, as `to_body` writes them.
         text: params.text_value(),
     };
     Some(serde_json::to_vec(&body).expect("JSON values serialize"))
