@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::items::{ContentPart, Item};
 use crate::raw::RawJson;
 use crate::response::{BackendUsage, Lenient, ResponseError};
-use crate::tagged::{BorrowedStr, tagged_enum};
+use crate::tagged::{BorrowedStr, read_once, read_with_extra, tagged_enum};
 
 /// Why a response stopped early (`incomplete_details`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -79,12 +79,10 @@ impl<'de> Deserialize<'de> for BackendResponse {
 /// items) and by the mapper's reading of a final response (`O` keeps each item's text, so
 /// that the items the stream already gave need not be read again).
 ///
-/// Its `Deserialize` is written out rather than derived: serde's `flatten` would buffer every
-/// field the struct does not name (the backend echoes the whole request configuration there:
-/// instructions, tools) in an intermediate form before building `extra`. It reads as the
-/// derive with `#[serde(default)]` and a flattened `extra` does: a named field missing is its
-/// default, one given twice is an error, any other key goes into `extra` (the last of a
-/// repeated one wins, in the place of its first).
+/// Its `Deserialize` is written out (by `read_with_extra!`, every field defaulted) rather than
+/// derived: serde's `flatten` would buffer every field the struct does not name (the backend
+/// echoes the whole request configuration there: instructions, tools) in an intermediate
+/// form before building `extra`.
 #[derive(Default)]
 pub(crate) struct ResponseWire<O> {
     id: String,
@@ -98,62 +96,16 @@ pub(crate) struct ResponseWire<O> {
     extra: Map<String, Value>,
 }
 
-impl<'de, O: Deserialize<'de> + Default> Deserialize<'de> for ResponseWire<O> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::{Error as _, MapAccess, Visitor};
-
-        use crate::tagged::StrSeed;
-
-        const FIELDS: [&str; 8] = [
-            "id",
-            "model",
-            "status",
-            "error",
-            "incomplete_details",
-            "usage",
-            "output",
-            "previous_response_id",
-        ];
-
-        struct WireVisitor<O>(std::marker::PhantomData<O>);
-
-        impl<'de, O: Deserialize<'de> + Default> Visitor<'de> for WireVisitor<O> {
-            type Value = ResponseWire<O>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a response object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut wire = ResponseWire::<O>::default();
-                let mut seen = [false; FIELDS.len()];
-                while let Some(key) = map.next_key_seed(StrSeed)? {
-                    let Some(index) = FIELDS.iter().position(|field| *field == key) else {
-                        let value: Value = map.next_value()?;
-                        wire.extra.insert(key.into_owned(), value);
-                        continue;
-                    };
-                    if std::mem::replace(&mut seen[index], true) {
-                        return Err(A::Error::duplicate_field(FIELDS[index]));
-                    }
-                    match index {
-                        0 => wire.id = map.next_value()?,
-                        1 => wire.model = map.next_value()?,
-                        2 => wire.status = map.next_value()?,
-                        3 => wire.error = map.next_value()?,
-                        4 => wire.incomplete_details = map.next_value()?,
-                        5 => wire.usage = map.next_value()?,
-                        6 => wire.output = map.next_value()?,
-                        _ => wire.previous_response_id = map.next_value()?,
-                    }
-                }
-                Ok(wire)
-            }
-        }
-
-        deserializer.deserialize_map(WireVisitor(std::marker::PhantomData))
-    }
-}
+read_with_extra!(ResponseWire<O>, "a response object", {
+    id: default,
+    model: default,
+    status: default,
+    error: default,
+    incomplete_details: default,
+    usage: default,
+    output: default,
+    previous_response_id: default,
+});
 
 impl<O> ResponseWire<O> {
     /// The response without its items, and its `output` as read.
@@ -999,7 +951,7 @@ enum After<'a> {
 
 impl<'de> Deserialize<'de> for TerminalRef<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+        use serde::de::{IgnoredAny, MapAccess, Visitor};
 
         use crate::tagged::StrSeed;
 
@@ -1014,7 +966,7 @@ impl<'de> Deserialize<'de> for TerminalRef<'de> {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut terminal = TerminalRef::default();
-                let (mut response, mut sequence_number) = (false, false);
+                let (mut response, mut sequence_number) = (None, None::<Option<u64>>);
                 let mut after_response = false;
                 while let Some(key) = map.next_key_seed(StrSeed)? {
                     if std::mem::take(&mut after_response) {
@@ -1025,22 +977,14 @@ impl<'de> Deserialize<'de> for TerminalRef<'de> {
                     }
                     match &*key {
                         "response" => {
-                            if std::mem::replace(&mut response, true) {
-                                return Err(A::Error::duplicate_field("response"));
-                            }
-                            terminal.response = map.next_value()?;
+                            read_once(&mut map, &mut response, "response")?;
                             terminal.response_key = match key {
                                 Cow::Borrowed(key) => Some(key),
                                 Cow::Owned(_) => None,
                             };
                             after_response = true;
                         }
-                        "sequence_number" => {
-                            if std::mem::replace(&mut sequence_number, true) {
-                                return Err(A::Error::duplicate_field("sequence_number"));
-                            }
-                            map.next_value::<Option<u64>>()?;
-                        }
+                        "sequence_number" => read_once(&mut map, &mut sequence_number, "sequence_number")?,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -1049,6 +993,7 @@ impl<'de> Deserialize<'de> for TerminalRef<'de> {
                 if after_response {
                     terminal.after = After::End;
                 }
+                terminal.response = response.unwrap_or_default();
                 Ok(terminal)
             }
         }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::tagged::tagged_enum;
+use crate::tagged::{read_with_extra, tagged_enum};
 
 /// Who speaks a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -77,67 +77,6 @@ pub struct OutputText {
     /// Fields this crate does not model, kept as they came.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-/// Writes out the `Deserialize` of a struct of named fields and a flattened `extra`, reading
-/// as the derive does: a `required` field missing is an error, a `default` one is its default
-/// (`None` for an `Option`), a named field given twice is an error, and any other key goes into
-/// `extra` (the last of a repeated one wins, in the place of its first). Unlike the derive, it
-/// reads each value straight from the input: serde's `flatten` first buffers every field of
-/// the object (a long answer's text included) in an intermediate form. Items and their parts
-/// are most of what a response carries.
-macro_rules! read_with_extra {
-    ($name:ident, $expecting:literal, { $($field:ident: $kind:ident),+ $(,)? }) => {
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct Fields;
-
-                impl<'de> serde::de::Visitor<'de> for Fields {
-                    type Value = $name;
-
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str($expecting)
-                    }
-
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
-                        $( let mut $field = None; )+
-                        let mut extra = Map::new();
-                        while let Some(key) = map.next_key_seed(crate::tagged::StrSeed)? {
-                            match &*key {
-                                $( stringify!($field) => read_once(&mut map, &mut $field, stringify!($field))?, )+
-                                _ => {
-                                    let value: Value = map.next_value()?;
-                                    extra.insert(key.into_owned(), value);
-                                }
-                            }
-                        }
-                        Ok($name { $( $field: read_with_extra!(@finish A $kind $field), )+ extra })
-                    }
-                }
-
-                deserializer.deserialize_map(Fields)
-            }
-        }
-    };
-    (@finish $a:ident required $field:ident) => {
-        $field.ok_or_else(|| <$a::Error as serde::de::Error>::missing_field(stringify!($field)))?
-    };
-    (@finish $a:ident default $field:ident) => {
-        $field.unwrap_or_default()
-    };
-}
-
-/// Reads the value of a named field into its slot; a second one is an error.
-fn read_once<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
-    map: &mut A,
-    slot: &mut Option<T>,
-    name: &'static str,
-) -> Result<(), A::Error> {
-    if slot.is_some() {
-        return Err(<A::Error as serde::de::Error>::duplicate_field(name));
-    }
-    *slot = Some(map.next_value()?);
-    Ok(())
 }
 
 read_with_extra!(InputText, "a text part", { text: required });
@@ -482,7 +421,8 @@ mod from_text {
     use serde_json::value::RawValue;
     use serde_json::{Map, Value};
 
-    use super::{ContentPart, Message, MessageContent, ReasoningItem, Role, read_once};
+    use super::{ContentPart, Message, MessageContent, ReasoningItem, Role};
+    use crate::tagged::read_with_extra;
 
     /// Parts, each read from its text.
     #[derive(Default)]

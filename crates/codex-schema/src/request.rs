@@ -475,9 +475,9 @@ impl ResponseCreateParams {
         let mut body = Map::new();
         body.insert("model".to_owned(), Value::String(self.model.clone()));
         put(&mut body, "instructions", &self.instructions);
-        body.insert("input".to_owned(), serde_json::to_value(&self.input).expect("items serialize"));
+        body.insert("input".to_owned(), to_json(&self.input));
         if !self.tools.is_empty() {
-            body.insert("tools".to_owned(), serde_json::to_value(&self.tools).expect("tools serialize"));
+            body.insert("tools".to_owned(), to_json(&self.tools));
         }
         put(&mut body, "tool_choice", &self.tool_choice);
         put(&mut body, "parallel_tool_calls", &self.parallel_tool_calls);

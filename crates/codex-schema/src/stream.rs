@@ -379,13 +379,12 @@ impl EventMapper {
     /// Same events as [`BackendEvent::parse_with_raw`] followed by
     /// [`map_with_raw_into`](Self::map_with_raw_into), with `data` shared as every event's
     /// `raw`. Text and argument deltas, nearly all of a stream, are read in place, and cost no
-    /// allocation unless the delta has JSON escapes. `response.created`,
-    /// `.in_progress` and `.queued`, which echo the request's whole configuration, are read
-    /// for the response id alone, and once the response has its id only checked to be JSON,
-    /// as the types that map to nothing are. `output_item.added` and `.done` and the terminal events are
-    /// read with their items as text: an added item is read only when it may be a function call,
-    /// and a final response whose items repeat the done items' texts takes the items already
-    /// read. Pass the frame's data (a [`ByteString`]) or a `String` to copy nothing else: a
+    /// allocation unless the delta has JSON escapes. `response.created`, `.in_progress` and
+    /// `.queued`, which echo the request's whole configuration, are read for the response id
+    /// alone, and once the response has its id only checked to be JSON, as the types that map
+    /// to nothing are. `output_item.added` and `.done` and the terminal events are read with
+    /// their items as text: an added item is read only when it may be a function call, and a
+    /// final response whose items repeat the done items' texts takes the items already read. Pass the frame's data (a [`ByteString`]) or a `String` to copy nothing else: a
     /// delta without escapes is a slice of `data`, not a copy.
     ///
     /// # Errors

@@ -64,6 +64,74 @@ impl<'de> serde::de::Visitor<'de> for StrSeed {
     }
 }
 
+/// Reads the value of a named field into its slot; a second one is an error (as serde's
+/// derive has it).
+pub(crate) fn read_once<'de, A: serde::de::MapAccess<'de>, T: serde::Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(<A::Error as serde::de::Error>::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+/// Writes out the `Deserialize` of a struct of named fields and a flattened `extra` (a
+/// `Map<String, Value>`), optionally generic over one type, reading as the derive does: a
+/// `required` field missing is an error, a `default` one is its default (`None` for an
+/// `Option`), a named field given twice is an error, and any other key goes into `extra` (the
+/// last of a repeated one wins, in the place of its first). Unlike the derive, it reads each
+/// value straight from the input: serde's `flatten` first buffers every field of the object
+/// (a long answer's text, a response's echoed instructions and tools) in an intermediate form.
+macro_rules! read_with_extra {
+    ($name:ident $(<$g:ident>)?, $expecting:literal, { $($field:ident: $kind:ident),+ $(,)? }) => {
+        impl<'de $(, $g: ::serde::Deserialize<'de> + Default)?> ::serde::Deserialize<'de> for $name $(<$g>)? {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Fields<T>(::std::marker::PhantomData<T>);
+
+                impl<'de $(, $g: ::serde::Deserialize<'de> + Default)?> ::serde::de::Visitor<'de>
+                    for Fields<$name $(<$g>)?>
+                {
+                    type Value = $name $(<$g>)?;
+
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                        $( let mut $field = None; )+
+                        let mut extra = ::serde_json::Map::new();
+                        while let Some(key) = map.next_key_seed($crate::tagged::StrSeed)? {
+                            match &*key {
+                                $( stringify!($field) => {
+                                    $crate::tagged::read_once(&mut map, &mut $field, stringify!($field))?
+                                } )+
+                                _ => {
+                                    let value: ::serde_json::Value = map.next_value()?;
+                                    extra.insert(key.into_owned(), value);
+                                }
+                            }
+                        }
+                        Ok($name { $( $field: $crate::tagged::read_with_extra!(@finish A $kind $field), )+ extra })
+                    }
+                }
+
+                deserializer.deserialize_map(Fields(::std::marker::PhantomData))
+            }
+        }
+    };
+    (@finish $a:ident required $field:ident) => {
+        $field.ok_or_else(|| <$a::Error as ::serde::de::Error>::missing_field(stringify!($field)))?
+    };
+    (@finish $a:ident default $field:ident) => {
+        $field.unwrap_or_default()
+    };
+}
+
+pub(crate) use read_with_extra;
+
 /// A string field read borrowed from the input when it has no escapes.
 ///
 /// serde borrows a `Cow<str>` field only when it is the field's whole type: inside an
