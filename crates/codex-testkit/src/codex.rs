@@ -402,6 +402,11 @@ async fn handle(
         (_, "/responses" | "/models") => detail(405, "Method Not Allowed"),
         _ => detail(404, "Not Found"),
     };
+    if let Reply::Stream { faults, .. } = &reply
+        && let Some(delay) = faults.head_delay
+    {
+        tokio::time::sleep(delay).await;
+    }
     respond(reply, extra)
 }
 

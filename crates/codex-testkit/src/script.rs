@@ -42,6 +42,8 @@ pub struct Faults {
     pub drop_after: Option<usize>,
     /// End the body cleanly, but without the terminal `response.*` event.
     pub close_before_completed: bool,
+    /// Wait this long before sending the response head (a backend slow to start answering).
+    pub head_delay: Option<Duration>,
     /// After this many events, send nothing for this long.
     pub stall: Option<(usize, Duration)>,
     /// Wait this long before every event (a slow but steady stream).

@@ -28,6 +28,7 @@ use crate::hooks::{AuthRefresh, ErrorEvent, Hooks, RequestEnd, RequestStart};
 use crate::ratelimit::RateLimits;
 use crate::retry::{RetryPolicy, Verdict, classify};
 use crate::sse::{SseDecoder, SseFrame};
+use crate::timer::{RequestTimer, after, silence_tick};
 
 /// The largest error body read (more is cut off).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -489,7 +490,8 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, SdkRequestError>
 struct Answer {
     response: Response<Incoming>,
     request_id: String,
-    deadline: Instant,
+    /// The request's timer: the body is read on it.
+    timer: RequestTimer,
 }
 
 impl Transport {
@@ -548,20 +550,20 @@ impl Transport {
     ///
     /// Takes the request or a reference to it: a caller that may send it again keeps it.
     pub async fn send(&self, request: impl Borrow<HttpRequest>) -> Result<JsonResponse, SdkRequestError> {
-        let answer = self.execute(request.borrow(), false).await?;
+        let mut answer = self.execute(request.borrow(), false).await?;
         let (parts, body) = answer.response.into_parts();
         let status = parts.status.as_u16();
         let headers = parts.headers;
-        let remaining = answer.deadline.saturating_duration_since(Instant::now());
-        let body = match tokio::time::timeout(remaining, body.collect()).await {
-            Err(_) => {
+        let remaining = answer.timer.remaining();
+        let body = match answer.timer.run(body.collect()).await {
+            None => {
                 return Err(SdkRequestError::timeout("reading the response", remaining)
                     .with_request_id(Some(answer.request_id)));
             }
-            Ok(Err(error)) => {
+            Some(Err(error)) => {
                 return Err(SdkRequestError::network(error).with_request_id(Some(answer.request_id)));
             }
-            Ok(Ok(collected)) => collected.to_bytes(),
+            Some(Ok(collected)) => collected.to_bytes(),
         };
         Ok(JsonResponse { status, headers, body, request_id: answer.request_id })
     }
@@ -582,14 +584,15 @@ impl Transport {
             let id = Some(stream_request_id);
             let mut decoder = SseDecoder::new().with_max_event_size(max_event_size);
             let mut frames = Vec::new();
-            // One timer for the whole stream, checked a few times per idle timeout: arming a
-            // timer (or reading the clock) for every chunk costs more than decoding a small
-            // event. The timeout fires at most a quarter of `idle` late, never early.
-            let tick = (idle / 4).max(Duration::from_millis(1));
+            // One timer for the whole stream (the request's own, moved later), checked a few
+            // times per idle timeout: arming a timer (or reading the clock) for every chunk
+            // costs more than decoding a small event. The timeout fires at most a quarter of
+            // `idle` late, never early.
+            let tick = silence_tick(idle);
             let mut quiet_since = tokio::time::Instant::now();
             let mut data_seen = false;
-            let silence = tokio::time::sleep(tick);
-            tokio::pin!(silence);
+            let mut silence = answer.timer.into_sleep();
+            silence.as_mut().reset(after(quiet_since, tick));
             loop {
                 let next = std::future::poll_fn(|cx| {
                     if let Poll::Ready(frame) = Pin::new(&mut body).poll_frame(cx) {
@@ -605,9 +608,7 @@ impl Transport {
                             quiet_since = now;
                         }
                         if now.duration_since(quiet_since) < idle {
-                            // A tick too long to add (an idle timeout near `Duration::MAX`): check daily.
-                            let next_check = now.checked_add(tick).unwrap_or_else(|| now + Duration::from_secs(86_400));
-                            silence.as_mut().reset(next_check);
+                            silence.as_mut().reset(after(now, tick));
                             continue;
                         }
                         yield Err(SdkRequestError::timeout("waiting for the next stream event", idle).with_request_id(id.clone()));
@@ -815,6 +816,9 @@ impl Transport {
             None => inner.config.retry,
         };
         let timeout = request.options.timeout.unwrap_or(inner.config.request_timeout);
+        // A stream request's timer is set at most one idle check ahead, so that the stream's
+        // first check moves it later (see `RequestTimer`).
+        let step = if stream { silence_tick(inner.config.stream_idle_timeout) } else { Duration::MAX };
         let method = request.method.to_string();
         let mut delays = policy.delays();
         let mut recovered = false;
@@ -846,10 +850,8 @@ impl Transport {
                 duration_ms = tracing::field::Empty,
             );
             let started = Instant::now();
-            let deadline = started + timeout;
-            let sent = tokio::time::timeout(timeout, inner.client.request(hyper_request))
-                .instrument(span.clone())
-                .await;
+            let mut timer = RequestTimer::new(timeout, step);
+            let sent = timer.run(inner.client.request(hyper_request).instrument(span.clone())).await;
             let duration = started.elapsed();
             span.record("duration_ms", duration.as_millis() as u64);
             let end = |status: Option<u16>| RequestEnd {
@@ -862,11 +864,11 @@ impl Transport {
                 duration,
             };
             let (error, headers) = match sent {
-                Err(_) => {
+                None => {
                     inner.hooks.request_end(|| end(None));
                     (SdkRequestError::timeout("the request", timeout), None)
                 }
-                Ok(Err(error)) => {
+                Some(Err(error)) => {
                     inner.hooks.request_end(|| end(None));
                     let chain = error_chain(&error);
                     let detail = if error.is_connect() && chain.ends_with("deadline has elapsed") {
@@ -876,7 +878,7 @@ impl Transport {
                     };
                     (SdkRequestError::network(detail), None)
                 }
-                Ok(Ok(response)) => {
+                Some(Ok(response)) => {
                     let status = response.status().as_u16();
                     span.record("status", status);
                     inner.hooks.request_end(|| end(Some(status)));
@@ -885,13 +887,12 @@ impl Transport {
                     }
                     let request_id = server_request_id(response.headers(), &client_request_id);
                     if response.status().is_success() {
-                        return Ok(Answer { response, request_id, deadline });
+                        return Ok(Answer { response, request_id, timer });
                     }
                     let headers = response.headers().clone();
                     let body = Limited::new(response.into_body(), ERROR_BODY_LIMIT);
-                    let remaining = deadline.saturating_duration_since(Instant::now());
-                    let bytes = match tokio::time::timeout(remaining, body.collect()).await {
-                        Ok(Ok(collected)) => collected.to_bytes(),
+                    let bytes = match timer.run(body.collect()).await {
+                        Some(Ok(collected)) => collected.to_bytes(),
                         _ => Bytes::new(),
                     };
                     if status == 401 && !recovered {

@@ -65,6 +65,7 @@ mod hooks;
 mod ratelimit;
 mod retry;
 pub mod sse;
+mod timer;
 
 pub use auth::{AuthHeaders, Authenticator, BoxFuture, NoAuth, Recovery, StaticBearer};
 /// The shared UTF-8 string of [`SseFrame::data`] (from the `bytestring` crate).

@@ -450,6 +450,47 @@ async fn an_oversized_event_is_a_decode_error() {
 }
 
 #[tokio::test]
+async fn a_stream_head_slower_than_the_idle_checks_is_waited_for() {
+    // The head comes after eight idle checks (the idle timeout is 200 ms, checked every
+    // 50 ms), well inside the request timeout: only the request timeout bounds the wait.
+    let fake = FakeCodex::builder().require_auth(false).start().await;
+    let events = Script::new("r").text("late but whole").completed();
+    let faults = Faults { head_delay: Some(Duration::from_millis(400)), ..Faults::default() };
+    fake.enqueue(Reply::stream_with(events.clone(), faults));
+    let transport = transport_for(
+        &fake,
+        |c| c.stream_idle_timeout(Duration::from_millis(200)).request_timeout(Duration::from_secs(30)),
+        Hooks::new(),
+    );
+    let frames = collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
+    assert_eq!(frames.len(), events.len());
+}
+
+#[tokio::test]
+async fn a_stream_head_later_than_the_request_timeout_is_a_timeout_never_early() {
+    let fake = FakeCodex::builder().require_auth(false).start().await;
+    let faults = Faults { head_delay: Some(Duration::from_secs(3600)), ..Faults::default() };
+    fake.enqueue(Reply::stream_with(Script::new("r").text("x").completed(), faults));
+    let timeout = Duration::from_millis(300);
+    let transport = transport_for(
+        &fake,
+        |c| {
+            c.stream_idle_timeout(Duration::from_millis(40))
+                .request_timeout(timeout)
+                .retry(RetryPolicy::none())
+        },
+        Hooks::new(),
+    );
+    let started = std::time::Instant::now();
+    let Err(error) = transport.stream(HttpRequest::post_json("responses", body())).await else {
+        panic!("the head never comes: the request must time out");
+    };
+    assert_eq!(error.kind.clone(), ErrorKind::Timeout, "{error}");
+    assert!(error.user_message.contains("the request"), "{}", error.user_message);
+    assert!(started.elapsed() >= timeout, "timed out after {:?}, before {timeout:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn unary_body_timeout() {
     let fake = FakeCodex::builder().require_auth(false).start().await;
     fake.enqueue(Reply::stream_with(
