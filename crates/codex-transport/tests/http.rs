@@ -491,6 +491,21 @@ async fn a_stream_head_later_than_the_request_timeout_is_a_timeout_never_early()
 }
 
 #[tokio::test]
+async fn timeouts_too_long_to_represent_mean_no_timeout() {
+    let fake = FakeCodex::builder().require_auth(false).start().await;
+    let transport = transport_for(
+        &fake,
+        |c| c.request_timeout(Duration::MAX).stream_idle_timeout(Duration::MAX),
+        Hooks::new(),
+    );
+    let frames = collect(&transport, HttpRequest::post_json("responses", body())).await.unwrap();
+    assert!(!frames.is_empty());
+    let options = RequestOptions { timeout: Some(Duration::MAX), ..RequestOptions::default() };
+    let answer = transport.send(HttpRequest::post_json("responses", body()).options(options)).await.unwrap();
+    assert_eq!(answer.status, 200);
+}
+
+#[tokio::test]
 async fn unary_body_timeout() {
     let fake = FakeCodex::builder().require_auth(false).start().await;
     fake.enqueue(Reply::stream_with(
