@@ -219,7 +219,8 @@ pub async fn device(client: &OAuthClient, options: &LoginOptions) -> Result<Toke
         user_code: device.user_code.clone(),
         expires_in: options.device_timeout,
     });
-    let deadline = Instant::now() + options.device_timeout;
+    // A timeout too long to represent (`Duration::MAX`) means none.
+    let deadline = Instant::now().checked_add(options.device_timeout);
     loop {
         match client.poll_device(&device).await? {
             DevicePoll::Approved { code, verifier } => {
@@ -227,7 +228,7 @@ pub async fn device(client: &OAuthClient, options: &LoginOptions) -> Result<Toke
                 return client.exchange_code(&code, &verifier, &redirect).await;
             }
             DevicePoll::Pending => {
-                let left = deadline.saturating_duration_since(Instant::now());
+                let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
                 if left.is_zero() {
                     return Err(AuthError::DeviceCodeExpired { after: options.device_timeout });
                 }

@@ -240,6 +240,18 @@ async fn device_code_flow_and_its_limits() {
     let tokens = flow.await.unwrap().unwrap();
     assert_eq!(tokens.plan_type(), Some("plus"));
 
+    // A timeout too long to represent means none (it overflowed an `Instant` before).
+    let (mut options, mut prompts) = capture(vec![]);
+    options.device_timeout = Duration::MAX;
+    let flow = {
+        let client = client.clone();
+        tokio::spawn(async move { flows::device(&client, &options).await })
+    };
+    let LoginPrompt::DeviceCode { user_code, .. } = prompts.recv().await.unwrap() else { panic!() };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(oauth.approve_device(&user_code));
+    assert!(flow.await.unwrap().is_ok());
+
     let (mut options, _prompts) = capture(vec![]);
     options.device_timeout = Duration::from_millis(300);
     assert!(matches!(flows::device(&client, &options).await, Err(AuthError::DeviceCodeExpired { .. })));
