@@ -30,12 +30,13 @@ pub(crate) fn silence_tick(idle: Duration) -> Duration {
 /// ([`RequestTimer::into_sleep`]).
 ///
 /// Its deadline only ever moves later, and that is what makes it cheap. Tokio moves a
-/// registered timer later in place (one atomic exchange), while arming a timer earlier than
-/// the runtime's next planned wake-up wakes the runtime's I/O driver: an eventfd write and
-/// one more turn of the event loop. A stream's first idle check, armed as a second timer
-/// after the head arrived, was such an earlier timer, once per request. So while a stream
-/// request waits for its head, this timer is set at most one idle check ahead (re-armed
-/// until the request's deadline), and the stream's first check moves it later.
+/// registered timer later in place (an atomic compare-and-swap), while arming a timer
+/// earlier than the runtime's next planned wake-up wakes the runtime's I/O driver: an
+/// eventfd write and one more turn of the event loop. A stream's first idle check, armed as
+/// a second timer after the head arrived, was such an earlier timer, once per request. So
+/// while a stream request waits for its head, this timer is set at most one idle check
+/// ahead (re-armed until the request's deadline), and the stream's first check moves it
+/// later.
 pub(crate) struct RequestTimer {
     sleep: Pin<Box<Sleep>>,
     /// When the attempt times out.
