@@ -92,7 +92,8 @@ pub struct LoginOptions {
     pub ports: Vec<u16>,
     /// How long the loopback and paste flows wait (default 10 minutes).
     pub timeout: Duration,
-    /// How long a device code is polled (default 15 minutes).
+    /// How long a device code is polled (default 15 minutes; `Duration::MAX` means until
+    /// the code is approved or refused).
     pub device_timeout: Duration,
     /// Whether to open the browser (default `true`).
     pub open_browser: bool,

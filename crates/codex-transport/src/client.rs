@@ -43,7 +43,8 @@ pub struct RequestOptions {
     pub extra_query: Vec<(String, String)>,
     /// JSON merged into an object body last (top-level keys replace; `null` removes).
     pub extra_body: Map<String, Value>,
-    /// Overrides the request timeout (unary) or the wait for the response head (streams).
+    /// Overrides the request timeout (unary) or the wait for the response head (streams);
+    /// `Duration::MAX` means none.
     pub timeout: Option<Duration>,
     /// Overrides the number of retries.
     pub max_retries: Option<u32>,

@@ -66,7 +66,7 @@ pub struct TransportConfig {
     /// TCP + TLS connect timeout (default 10 s).
     pub connect_timeout: Duration,
     /// Whole-request timeout for unary calls, and the wait for a stream's response head
-    /// (default 120 s).
+    /// (default 120 s). `Duration::MAX` means none, as for the other timeouts.
     pub request_timeout: Duration,
     /// The longest silence allowed between two chunks of a stream (default 300 s, as Codex).
     /// A healthy stream is never cut, however long it runs.
