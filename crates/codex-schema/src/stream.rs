@@ -384,8 +384,9 @@ impl EventMapper {
     /// alone, and once the response has its id only checked to be JSON, as the types that map
     /// to nothing are. `output_item.added` and `.done` and the terminal events are read with
     /// their items as text: an added item is read only when it may be a function call, and a
-    /// final response whose items repeat the done items' texts takes the items already read. Pass the frame's data (a [`ByteString`]) or a `String` to copy nothing else: a
-    /// delta without escapes is a slice of `data`, not a copy.
+    /// final response whose items repeat the done items' texts takes the items already read.
+    /// Pass the frame's data (a [`ByteString`]) or a `String` to copy nothing else: a delta
+    /// without escapes is a slice of `data`, not a copy.
     ///
     /// # Errors
     ///
