@@ -34,6 +34,10 @@ const RELAXED_IDLE: Duration = Duration::from_secs(20);
 const SHORT_IDLE: Duration = Duration::from_millis(300);
 /// How long the fake stalls in the stall cell.
 const STALL: Duration = Duration::from_secs(5);
+/// The request timeout of every cell but the slow-head one.
+const RELAXED_REQUEST: Duration = Duration::from_secs(20);
+/// The request timeout of the slow-head cell.
+const SHORT_REQUEST: Duration = Duration::from_millis(300);
 /// The SSE decoder's default limit on one event.
 const EVENT_LIMIT: usize = codex_transport::SseDecoder::DEFAULT_MAX_EVENT_SIZE;
 const MIB: usize = 1024 * 1024;
@@ -136,6 +140,7 @@ struct Case {
     login: Login,
     oauth: OAuthFault,
     idle: Duration,
+    request_timeout: Duration,
     replies: Vec<Reply>,
     answer: String,
     outcome: Outcome,
@@ -154,6 +159,7 @@ impl Case {
             login: Login::Fresh,
             oauth: OAuthFault::None,
             idle: RELAXED_IDLE,
+            request_timeout: RELAXED_REQUEST,
             replies: Vec::new(),
             answer: ANSWER.to_owned(),
             outcome: Outcome::Recovered,
@@ -180,6 +186,11 @@ impl Case {
 
     fn idle(mut self, idle: Duration) -> Self {
         self.idle = idle;
+        self
+    }
+
+    fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
         self
     }
 
@@ -311,6 +322,15 @@ fn cases() -> Vec<Case> {
             .idle(SHORT_IDLE)
             .fails("timeout", true, 1, 0, Saved::Kept)
             .says("waiting for the next stream event"),
+        Case::new(
+            "response head later than the request timeout",
+            "`Faults::head_delay = 5 s` on every attempt, client request timeout 300 ms",
+        )
+        .replies(vec![good_with(Faults { head_delay: Some(STALL), ..Faults::default() }); 3])
+        .request_timeout(SHORT_REQUEST)
+        .idle(SHORT_IDLE)
+        .fails("timeout", true, 3, 0, Saved::Kept)
+        .says("the request timed out"),
         Case::new("byte-by-byte delivery", "`Chunking::ByteByByte`")
             .replies(vec![good_with(Faults { chunking: Chunking::ByteByByte, ..Faults::default() })])
             .recovered(1, 0, Saved::Kept),
@@ -636,7 +656,7 @@ impl World {
             .max_retries(2)
             .backoff_base(Duration::from_millis(1))
             .connect_timeout(Duration::from_secs(5))
-            .request_timeout(Duration::from_secs(20))
+            .request_timeout(case.request_timeout)
             .stream_idle_timeout(case.idle)
             .compat_storage_dir(self.dir.path().join("compat"))
     }
