@@ -20,9 +20,11 @@ use serde_json::Value;
 
 use crate::{cargo, root};
 
-/// How many times as often workload 3's two Rust runners (ours and bare hyper) run as the
-/// others.
-const SHORT_RUNS_FACTOR: usize = 3;
+/// How many times as often the runners that take about a second run as the others: workload
+/// 1's three, and workload 3's ours and bare hyper. Their targets (1.5× and 1.10× of a
+/// limit) are closer than this VM's run-to-run spread, and more runs steady the medians for
+/// a few seconds each.
+const FAST_RUNS_FACTOR: usize = 3;
 
 /// What the run measures and how long it takes.
 #[derive(Debug, Clone, Copy)]
@@ -526,10 +528,12 @@ impl Runner<'_> {
         let cmd = |implementation: &str| {
             Ok(self.ours(&strings(&["sse", "--impl", implementation, "--mb", &mb, "--chunk", "16384"])))
         };
-        self.pair(
+        let fast = self.sizes.runs * FAST_RUNS_FACTOR;
+        self.pair_runs(
             results,
             "sse",
             vec![("ours", cmd("ours")), ("eventsource", cmd("eventsource")), ("limit", cmd("limit"))],
+            &[fast; 3],
         );
         // Instruction counts do not move with the machine's speed, which on a shared VM moves
         // by more than workload 1's margins: each runner once under callgrind, on 4 MB.
@@ -598,10 +602,9 @@ impl Runner<'_> {
         hyper.extend(fake.login());
         let mut python = fake.login();
         python.extend(strings(&["--n", &self.sizes.python_short_n.to_string()]));
-        // Ours and bare hyper, about a second a run, run SHORT_RUNS_FACTOR times as often: the
-        // 1.10× target is closer than this VM's run-to-run spread, and more runs of both
-        // steady the medians (the Python original takes a minute a run and is 80× off).
-        let rust_runs = self.sizes.runs * SHORT_RUNS_FACTOR;
+        // Ours and bare hyper run FAST_RUNS_FACTOR times as often; the Python original takes a
+        // minute a run and is 80× off.
+        let rust_runs = self.sizes.runs * FAST_RUNS_FACTOR;
         self.pair_runs(
             results,
             "short",
@@ -1209,11 +1212,11 @@ fn render(rows: &[Row], sizes: &Sizes, python_missing: Option<&String>, seconds:
     let mode = if sizes.smoke { "cargo xtask bench --smoke" } else { "cargo xtask bench" };
     out.push_str(&format!(
         "Produced by `{mode}` ({} run{} of each implementation, interleaved, and {} of workload \
-         3's two Rust runners; median and min–max; the whole run took {} min). Ratios are taken \
-         between medians.\n\n",
+         1's runners and workload 3's two Rust runners; median and min–max; the whole run took \
+         {} min). Ratios are taken between medians.\n\n",
         sizes.runs,
         if sizes.runs == 1 { "" } else { "s" },
-        sizes.runs * SHORT_RUNS_FACTOR,
+        sizes.runs * FAST_RUNS_FACTOR,
         seconds.div_ceil(60)
     ));
     if let Some(reason) = python_missing {
