@@ -125,15 +125,28 @@ pub fn print_prompt(prompt: &LoginPrompt) {
             "Open this URL in a browser and sign in:\n\n{url}\n\nThen paste the full address the browser \
              lands on (it starts with http://localhost and may show an error page):"
         ),
-        LoginPrompt::DeviceCode { verification_url, user_code, expires_in } => eprintln!(
-            "Follow these steps to sign in with ChatGPT using device code authorization:\n\n\
-             1. Open this link in your browser and sign in to your account\n   {verification_url}\n\n\
-             2. Enter this one-time code (expires in {} minutes)\n   {user_code}\n\n\
-             Device codes are a common phishing target. Never share this code.",
-            expires_in.as_secs() / 60
-        ),
+        LoginPrompt::DeviceCode { verification_url, user_code, expires_in } => {
+            eprintln!("{}", device_code_text(verification_url, user_code, *expires_in));
+        }
         LoginPrompt::SignedIn => eprintln!("Successfully logged in"),
     }
+}
+
+/// The device-code prompt's text. The code's lifetime is said in minutes when it is one a
+/// person waits through (under a day); a longer `device_timeout` (`Duration::MAX` means none)
+/// leaves the server's own expiry unsaid.
+fn device_code_text(verification_url: &str, user_code: &str, expires_in: Duration) -> String {
+    let lifetime = if expires_in < Duration::from_secs(86_400) {
+        format!(" (expires in {} minutes)", expires_in.as_secs() / 60)
+    } else {
+        String::new()
+    };
+    format!(
+        "Follow these steps to sign in with ChatGPT using device code authorization:\n\n\
+         1. Open this link in your browser and sign in to your account\n   {verification_url}\n\n\
+         2. Enter this one-time code{lifetime}\n   {user_code}\n\n\
+         Device codes are a common phishing target. Never share this code."
+    )
 }
 
 fn read_stdin_line() -> std::result::Result<String, std::io::Error> {
@@ -449,6 +462,17 @@ pub async fn loopback(client: &OAuthClient, options: &LoginOptions) -> Result<To
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_device_code_prompt_says_a_lifetime_a_person_waits_through() {
+        let url = "https://auth.example/codex/device";
+        let text = device_code_text(url, "ABCD-1234", Duration::from_secs(900));
+        assert!(text.contains("one-time code (expires in 15 minutes)\n   ABCD-1234"), "{text}");
+        assert!(text.contains(url));
+        let text = device_code_text(url, "ABCD-1234", Duration::MAX);
+        assert!(text.contains("one-time code\n   ABCD-1234"), "{text}");
+        assert!(!text.contains("expires"), "{text}");
+    }
 
     #[tokio::test]
     async fn the_callback_server_binds_the_ipv4_loopback_address_only() {
