@@ -589,11 +589,9 @@ impl Transport {
             // times per idle timeout: arming a timer (or reading the clock) for every chunk
             // costs more than decoding a small event. The timeout fires at most a quarter of
             // `idle` late, never early.
-            let tick = silence_tick(idle);
             let mut quiet_since = tokio::time::Instant::now();
             let mut data_seen = false;
-            let mut silence = answer.timer.into_sleep();
-            silence.as_mut().reset(after(quiet_since, tick));
+            let (mut silence, tick) = answer.timer.into_idle_checks(quiet_since);
             loop {
                 let next = std::future::poll_fn(|cx| {
                     if let Poll::Ready(frame) = Pin::new(&mut body).poll_frame(cx) {

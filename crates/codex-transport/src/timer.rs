@@ -27,7 +27,7 @@ pub(crate) fn silence_tick(idle: Duration) -> Duration {
 ///
 /// It bounds the wait for the response head (and for a unary request's body, or an error's)
 /// by the request timeout; a stream then takes it over for its idle checks
-/// ([`RequestTimer::into_sleep`]).
+/// ([`RequestTimer::into_idle_checks`]).
 ///
 /// Its deadline only ever moves later, and that is what makes it cheap. Tokio moves a
 /// registered timer later in place (an atomic compare-and-swap), while arming a timer
@@ -79,10 +79,12 @@ impl RequestTimer {
         .await
     }
 
-    /// The timer itself, for a stream's idle checks: it is due no later than one check
-    /// from now, so setting it to the first check moves it later.
-    pub(crate) fn into_sleep(self) -> Pin<Box<Sleep>> {
-        self.sleep
+    /// The timer itself, set to a stream's first idle check from `now`, and the time
+    /// between checks (the step it was made with). It was due no later than one check from
+    /// now, so this moves it later.
+    pub(crate) fn into_idle_checks(mut self, now: Instant) -> (Pin<Box<Sleep>>, Duration) {
+        self.sleep.as_mut().reset(after(now, self.step));
+        (self.sleep, self.step)
     }
 }
 
@@ -104,6 +106,12 @@ mod tests {
         assert_eq!(timer.remaining(), Duration::from_millis(300));
         assert_eq!(timer.run(std::future::pending::<()>()).await, None, "the deadline holds after a run");
         assert_eq!(started.elapsed(), Duration::from_millis(2_000));
+
+        let timer = RequestTimer::new(Duration::from_millis(1_000), Duration::from_millis(300));
+        let (sleep, tick) = timer.into_idle_checks(Instant::now());
+        assert_eq!(tick, Duration::from_millis(300), "a stream checks at the step it waited its head with");
+        sleep.await;
+        assert_eq!(started.elapsed(), Duration::from_millis(2_300), "the first check is one step away");
     }
 
     #[tokio::test(start_paused = true)]
