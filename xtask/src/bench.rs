@@ -600,10 +600,12 @@ impl Runner<'_> {
         ours.extend(fake.login());
         let mut hyper = strings(&["short", "--impl", "hyper", "--n", &n]);
         hyper.extend(fake.login());
+        let mut hyper_parse = strings(&["short", "--impl", "hyper-parse", "--n", &n]);
+        hyper_parse.extend(fake.login());
         let mut python = fake.login();
         python.extend(strings(&["--n", &self.sizes.python_short_n.to_string()]));
-        // Ours and bare hyper run FAST_RUNS_FACTOR times as often; the Python original takes a
-        // minute a run and is 80× off.
+        // Ours and bare hyper (also with the limit's reading of the reply) run FAST_RUNS_FACTOR
+        // times as often; the Python original takes a minute a run and is 80× off.
         let rust_runs = self.sizes.runs * FAST_RUNS_FACTOR;
         self.pair_runs(
             results,
@@ -611,9 +613,10 @@ impl Runner<'_> {
             vec![
                 ("ours", Ok(self.ours(&ours))),
                 ("hyper", Ok(self.ours(&hyper))),
+                ("hyper-parse", Ok(self.ours(&hyper_parse))),
                 ("python", self.python_cmd("short.py", &python)),
             ],
-            &[rust_runs, rust_runs, self.sizes.runs],
+            &[rust_runs, rust_runs, rust_runs, self.sizes.runs],
         );
         // The time ratio moves with the fake's and the VM's speed; the instructions a request
         // costs the client do not.
@@ -1102,6 +1105,24 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
                 Some("python"),
                 "Python oauth-codex 0.5.0",
                 Target::RatioAtLeast(200.0),
+            )
+        },
+        &per_item_us,
+    ));
+    out.push(row(
+        results,
+        RowSpec {
+            ours: "hyper-parse",
+            ratio_text: "parse/limit: what reading the reply costs at the least",
+            comparison_over_ours: false,
+            ..base(
+                "3 short requests, bare hyper that also reads the reply as workload 1's limit does",
+                "µs/request",
+                "µs",
+                "short",
+                Some("hyper"),
+                "bare hyper, pooled (limit)",
+                Target::Context,
             )
         },
         &per_item_us,

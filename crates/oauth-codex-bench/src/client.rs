@@ -225,9 +225,14 @@ fn bare_client() -> Client<hyper_util::client::legacy::connect::HttpConnector, F
 
 /// `short` with `impl = hyper`: a bare hyper client sends the same request (body and headers
 /// as the SDK sends them) on a pooled connection and reads the whole SSE body. The limit.
-pub(crate) fn run_short_hyper(target: &Target, n: u64) -> Result<Report, String> {
+///
+/// With `parse` (`impl = hyper-parse`), it also reads the body's events as workload 1's limit
+/// reader does (`memchr` lines, a typed borrowing parse of each payload): the least any client
+/// that returns the reply must add to the limit, measured in the same loop.
+pub(crate) fn run_short_hyper(target: &Target, n: u64, parse: bool) -> Result<Report, String> {
     let mut bare = BareRequest::new(target, "Say hi.")?;
     let runtime = sequential_runtime()?;
+    let implementation = if parse { "hyper-parse" } else { "hyper" };
     runtime.block_on(async {
         let client = bare_client();
         let once = || {
@@ -242,10 +247,13 @@ pub(crate) fn run_short_hyper(target: &Target, n: u64) -> Result<Report, String>
                 if memchr::memmem::find(&bytes, b"response.completed").is_none() {
                     return Err("the body has no response.completed".to_owned());
                 }
+                if parse && crate::sse::run_limit(&bytes, bytes.len())? == 0 {
+                    return Err("the body has no events".to_owned());
+                }
                 Ok::<(), String>(())
             }
         };
-        timed_requests("hyper", n, once).await
+        timed_requests(implementation, n, once).await
     })
 }
 

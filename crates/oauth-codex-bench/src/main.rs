@@ -4,9 +4,9 @@
 //! section), `items`, `max_rss_kb` (the process's peak), plus workload-specific numbers.
 //!
 //! ```text
-//! oauth-codex-bench sse --impl ours|eventsource|limit [--mb 50] [--chunk 16384]
+//! oauth-codex-bench sse --impl ours|eventsource|limit [--mb 50] [--chunk 16384] [--input FILE]
 //! oauth-codex-bench stream  FAKE [--impl ours|hyper] [--no-warmup]   # one long response
-//! oauth-codex-bench short   FAKE [--impl ours|hyper] [--n 2000]
+//! oauth-codex-bench short   FAKE [--impl ours|hyper|hyper-parse] [--n 2000]
 //! oauth-codex-bench concurrent FAKE [--n 1000]
 //! oauth-codex-bench cold-start FAKE --cli PATH [--n 20]
 //!
@@ -23,9 +23,9 @@ use std::process::ExitCode;
 use client::Target;
 
 const USAGE: &str = "usage:
-  oauth-codex-bench sse --impl ours|eventsource|limit [--mb 50] [--chunk 16384]
+  oauth-codex-bench sse --impl ours|eventsource|limit [--mb 50] [--chunk 16384] [--input FILE]
   oauth-codex-bench stream FAKE [--impl ours|hyper] [--no-warmup]
-  oauth-codex-bench short FAKE [--impl ours|hyper] [--n 2000]
+  oauth-codex-bench short FAKE [--impl ours|hyper|hyper-parse] [--n 2000]
   oauth-codex-bench concurrent FAKE [--n 1000]
   oauth-codex-bench cold-start FAKE --cli PATH [--n 20]
 FAKE = --base-url URL --access-token T --refresh-token R --account-id A [--issuer URL]";
@@ -86,6 +86,7 @@ fn run(args: &[String]) -> Result<String, String> {
             options.values.get("impl").map_or("ours", String::as_str),
             options.number("mb", 50)? as usize,
             options.number("chunk", 16 * 1024)? as usize,
+            options.values.get("input").map(std::path::Path::new),
         )?,
         "stream" => {
             let warmup = !options.flags.iter().any(|f| f == "--no-warmup");
@@ -97,8 +98,9 @@ fn run(args: &[String]) -> Result<String, String> {
         }
         "short" => match options.values.get("impl").map_or("ours", String::as_str) {
             "ours" => client::run_short(&options.target()?, options.number("n", 2000)?)?,
-            "hyper" => client::run_short_hyper(&options.target()?, options.number("n", 2000)?)?,
-            other => return Err(format!("unknown implementation {other:?} (ours, hyper)")),
+            "hyper" => client::run_short_hyper(&options.target()?, options.number("n", 2000)?, false)?,
+            "hyper-parse" => client::run_short_hyper(&options.target()?, options.number("n", 2000)?, true)?,
+            other => return Err(format!("unknown implementation {other:?} (ours, hyper, hyper-parse)")),
         },
         "concurrent" => client::run_concurrent(&options.target()?, options.number("n", 1000)? as usize)?,
         "cold-start" => {

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::convert::Infallible;
+use std::path::Path;
 
 use bytes::Bytes;
 use codex_schema::{EventMapper, StreamEvent};
@@ -232,9 +233,33 @@ pub(crate) fn run_limit(bytes: &[u8], chunk: usize) -> Result<u64, String> {
     Ok(count)
 }
 
-/// Runs the workload: `--impl ours|eventsource|limit --mb M --chunk BYTES`.
-pub(crate) fn run(implementation: &str, megabytes: usize, chunk: usize) -> Result<Report, String> {
-    let bytes = Bytes::from(corpus(megabytes * 1024 * 1024));
+/// `input`, a recorded event stream of whole responses, repeated to about `target_bytes`
+/// (at least once).
+fn repeated(input: &Path, target_bytes: usize) -> Result<Vec<u8>, String> {
+    let recorded = std::fs::read(input).map_err(|e| format!("--input {}: {e}", input.display()))?;
+    if !recorded.ends_with(b"\n\n") {
+        return Err(format!(
+            "--input {}: not a whole event stream (it must end with a blank line)",
+            input.display()
+        ));
+    }
+    let times = target_bytes.div_ceil(recorded.len()).max(1);
+    Ok(recorded.repeat(times))
+}
+
+/// Runs the workload: `--impl ours|eventsource|limit --mb M --chunk BYTES`, on the generated
+/// corpus, or with `input` on that recorded stream repeated to about M MiB.
+pub(crate) fn run(
+    implementation: &str,
+    megabytes: usize,
+    chunk: usize,
+    input: Option<&Path>,
+) -> Result<Report, String> {
+    let target = megabytes * 1024 * 1024;
+    let bytes = Bytes::from(match input {
+        Some(input) => repeated(input, target)?,
+        None => corpus(target),
+    });
     let once = |bytes: &Bytes| match implementation {
         "ours" => run_ours(bytes, chunk),
         "eventsource" => run_eventsource(bytes, chunk),
@@ -288,5 +313,28 @@ mod tests {
         for kind in ["TextDelta", "ToolCallArgumentsDelta", "ToolCallDone", "ResponseCompleted"] {
             assert!(kinds.contains(kind), "{kind} missing from {kinds:?}");
         }
+    }
+
+    #[test]
+    fn a_recorded_stream_is_read_whole_and_repeated() {
+        let dir = tempfile::tempdir().unwrap();
+        // One response of the corpus, cut at its last event's blank line.
+        let one = corpus(1);
+        let path = dir.path().join("reply.sse");
+        std::fs::write(&path, &one).unwrap();
+        let bytes = Bytes::from(repeated(&path, 3 * one.len()).unwrap());
+        assert_eq!(bytes.len(), 3 * one.len());
+        let events = run_limit(&one, 16 * 1024).unwrap();
+        assert_eq!(run_ours(&bytes, 16 * 1024).unwrap(), 3 * events);
+        assert_eq!(run_limit(&bytes, 16 * 1024).unwrap(), 3 * events);
+        // Asked for less than the recording, it is read once.
+        assert_eq!(repeated(&path, 1).unwrap().len(), one.len());
+
+        let cut = dir.path().join("cut.sse");
+        std::fs::write(&cut, &one[..one.len() - 1]).unwrap();
+        let error = repeated(&cut, 1).unwrap_err();
+        assert!(error.contains("must end with a blank line"), "{error}");
+        let error = repeated(&dir.path().join("absent.sse"), 1).unwrap_err();
+        assert!(error.contains("absent.sse"), "{error}");
     }
 }
