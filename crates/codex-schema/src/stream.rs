@@ -212,11 +212,27 @@ enum ReasoningKey {
 /// event serialized once, on first use.
 struct RawSlot<'a> {
     event: Option<&'a BackendEvent>,
+    /// The payload as received, read whole without error: each event's `raw` shares it, and
+    /// nothing is shared when no event keeps it.
+    payload: Option<&'a ByteString>,
     raw: Option<RawJson>,
 }
 
-impl RawSlot<'_> {
+impl<'a> RawSlot<'a> {
+    /// The events of a payload read in place.
+    fn payload(data: &'a ByteString) -> Self {
+        RawSlot { event: None, payload: Some(data), raw: None }
+    }
+
+    /// Events made from a backend event, or (`None`) from nothing received.
+    fn event(event: Option<&'a BackendEvent>) -> Self {
+        RawSlot { event, payload: None, raw: None }
+    }
+
     fn get(&mut self) -> Option<RawJson> {
+        if let Some(data) = self.payload {
+            return Some(RawJson::from_parsed(data.clone()));
+        }
         if self.raw.is_none() {
             self.raw = self.event.and_then(RawJson::serialize_from);
         }
@@ -321,7 +337,7 @@ impl EventMapper {
     /// serialized (once, however many v1 events it makes); [`map_with_raw_into`](Self::map_with_raw_into)
     /// takes the payload as received instead.
     pub fn map_into(&mut self, event: &BackendEvent, out: &mut Vec<StreamEvent>) {
-        self.map_event(event, &mut RawSlot { event: Some(event), raw: None }, out);
+        self.map_event(event, &mut RawSlot::event(Some(event)), out);
     }
 
     /// Maps one backend event whose payload was kept by
@@ -342,7 +358,7 @@ impl EventMapper {
         if self.terminated {
             return;
         }
-        let source = &mut RawSlot { event: None, raw: Some(raw) };
+        let source = &mut RawSlot { event: None, payload: None, raw: Some(raw) };
         match event {
             BackendEvent::OutputTextDelta(e) => {
                 self.text_delta(e.item_id.as_deref(), ByteString::from(e.delta), source, out);
@@ -415,8 +431,7 @@ impl EventMapper {
         if is_delta(&data) {
             if let Some(delta) = DeltaRef::parse(&data) {
                 if !self.terminated {
-                    let raw = RawJson::from_parsed(data.clone());
-                    self.map_delta(&data, delta, &mut RawSlot { event: None, raw: Some(raw) }, out);
+                    self.map_delta(&data, delta, &mut RawSlot::payload(&data), out);
                 }
                 return Ok(());
             }
@@ -438,8 +453,7 @@ impl EventMapper {
                 && let Some(id) = started_response_id(&data)
             {
                 if !self.terminated {
-                    let raw = RawJson::from_parsed(data.clone());
-                    self.started(&id, &mut RawSlot { event: None, raw: Some(raw) }, out);
+                    self.started(&id, &mut RawSlot::payload(&data), out);
                 }
                 return Ok(());
             }
@@ -459,7 +473,7 @@ impl EventMapper {
     /// again. `false` hands the payload to the general path, which reads what these read the
     /// same way, and anything else.
     fn map_items_in_place(&mut self, tag: &str, data: &ByteString, out: &mut Vec<StreamEvent>) -> bool {
-        let slot = || RawSlot { event: None, raw: Some(RawJson::from_parsed(data.clone())) };
+        let slot = || RawSlot::payload(data);
         match tag {
             OUTPUT_ITEM_ADDED => {
                 let Some(added) = parse_tagged_rest::<ItemEventRef<'_>>(data, tag) else { return false };
@@ -557,9 +571,8 @@ impl EventMapper {
             self.last_text_item = Some(item_id);
         }
         if !delta.is_empty() {
-            let mut ev = self.event(StreamEventType::TextDelta, source);
+            let ev = self.push_event(StreamEventType::TextDelta, source, out);
             ev.delta = Some(delta);
-            out.push(ev);
         }
     }
 
@@ -577,11 +590,10 @@ impl EventMapper {
         self.calls[index].arguments.push_str(&delta);
         self.start_call(index, source, out);
         let state = &self.calls[index];
-        let mut ev = self.event(StreamEventType::ToolCallArgumentsDelta, source);
+        let ev = self.push_event(StreamEventType::ToolCallArgumentsDelta, source, out);
         ev.call_id = state.id();
         ev.name.clone_from(&state.name);
         ev.delta = Some(delta);
-        out.push(ev);
     }
 
     /// `response.created`, `.in_progress` or `.queued`: the response's id (empty when absent).
@@ -681,14 +693,13 @@ impl EventMapper {
             BackendEvent::Error(e) => {
                 self.ensure_started(source, out);
                 self.errored = true;
-                let mut ev = self.event(StreamEventType::Error, source);
+                let ev = self.push_event(StreamEventType::Error, source, out);
                 ev.error = Some(Box::new(ResponseError {
                     code: e.code.clone(),
                     message: e.message.clone(),
                     param: e.param.clone(),
                     ..ResponseError::default()
                 }));
-                out.push(ev);
             }
             _ => {}
         }
@@ -705,7 +716,7 @@ impl EventMapper {
             return Err(StreamClosedEarly);
         }
         let mut out = Vec::new();
-        self.flush_calls(&mut RawSlot { event: None, raw: None }, &mut out);
+        self.flush_calls(&mut RawSlot::event(None), &mut out);
         let mut ev = StreamEvent::new(StreamEventType::ResponseCompleted);
         ev.response_id.clone_from(&self.response_id);
         ev.finish_reason = Some(FinishReason::Error);
@@ -714,19 +725,27 @@ impl EventMapper {
         Ok(out)
     }
 
-    fn event(&self, kind: StreamEventType, source: &mut RawSlot<'_>) -> StreamEvent {
-        let mut ev = StreamEvent::new(kind);
+    /// Appends an event of `kind` for this response to `out` and returns it to be filled in.
+    /// Built in place: an event is 224 bytes, which a `push` of a finished one copies again.
+    fn push_event<'o>(
+        &self,
+        kind: StreamEventType,
+        source: &mut RawSlot<'_>,
+        out: &'o mut Vec<StreamEvent>,
+    ) -> &'o mut StreamEvent {
+        let raw = if self.keep_raw { source.get() } else { None };
+        let index = out.len();
+        out.resize_with(index + 1, || StreamEvent::new(kind));
+        let ev = &mut out[index];
         ev.response_id.clone_from(&self.response_id);
-        if self.keep_raw {
-            ev.raw = source.get();
-        }
+        ev.raw = raw;
         ev
     }
 
     fn ensure_started(&mut self, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         if !self.started {
             self.started = true;
-            out.push(self.event(StreamEventType::ResponseStarted, source));
+            self.push_event(StreamEventType::ResponseStarted, source, out);
         }
     }
 
@@ -759,10 +778,9 @@ impl EventMapper {
         }
         self.calls[index].started = true;
         let state = &self.calls[index];
-        let mut ev = self.event(StreamEventType::ToolCallStarted, source);
+        let ev = self.push_event(StreamEventType::ToolCallStarted, source, out);
         ev.call_id = state.id();
         ev.name.clone_from(&state.name);
-        out.push(ev);
     }
 
     fn finish_call(&mut self, index: usize, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
@@ -780,11 +798,10 @@ impl EventMapper {
             name.to_string(),
             state.arguments.clone(),
         );
-        let mut ev = self.event(StreamEventType::ToolCallDone, source);
+        let ev = self.push_event(StreamEventType::ToolCallDone, source, out);
         ev.call_id = Some(call_id);
         ev.name = Some(name);
         ev.tool_call = Some(Box::new(call));
-        out.push(ev);
     }
 
     fn flush_calls(&mut self, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
@@ -808,9 +825,8 @@ impl EventMapper {
             _ => "",
         };
         self.last_reasoning = Some(key);
-        let mut ev = self.event(StreamEventType::ReasoningDelta, source);
+        let ev = self.push_event(StreamEventType::ReasoningDelta, source, out);
         ev.delta = Some(format!("{separator}{delta}").into());
-        out.push(ev);
     }
 
     fn item_done(&mut self, item: &Item, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
@@ -820,9 +836,8 @@ impl EventMapper {
                 if !streamed {
                     let text = message.content.joined_text();
                     if !text.is_empty() {
-                        let mut ev = self.event(StreamEventType::TextDelta, source);
+                        let ev = self.push_event(StreamEventType::TextDelta, source, out);
                         ev.delta = Some(text.into());
-                        out.push(ev);
                     }
                 }
             }
@@ -837,7 +852,7 @@ impl EventMapper {
                         }
                     }
                 }
-                out.push(self.event(StreamEventType::ReasoningDone, source));
+                self.push_event(StreamEventType::ReasoningDone, source, out);
             }
             Item::FunctionCall(call) => {
                 let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
@@ -881,14 +896,12 @@ impl EventMapper {
                 message: "the response failed without an error message".to_owned(),
                 ..ResponseError::default()
             });
-            let mut ev = self.event(StreamEventType::Error, source);
+            let ev = self.push_event(StreamEventType::Error, source, out);
             ev.error = Some(Box::new(error));
-            out.push(ev);
         }
         if let Some(usage) = response.usage.as_ref().map(Usage::from) {
-            let mut ev = self.event(StreamEventType::Usage, source);
+            let ev = self.push_event(StreamEventType::Usage, source, out);
             ev.usage = Some(usage);
-            out.push(ev);
         }
         let finish = if finish == FinishReason::Stop && !self.calls.is_empty() {
             FinishReason::ToolCalls
