@@ -412,14 +412,19 @@ impl SseDecoder {
             return Ok(());
         }
         self.in_event = true;
-        let (name, value) = match memchr(b':', line) {
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+        // The field name runs to the first colon: the two every event has are matched at once.
+        let (name, value) = if let Some(value) = line.strip_prefix(b"data:") {
+            (&b"data"[..], value)
+        } else if let Some(value) = line.strip_prefix(b"event:") {
+            (&b"event"[..], value)
+        } else {
+            match memchr(b':', line) {
+                Some(colon) => (&line[..colon], &line[colon + 1..]),
+                // An empty value at the end of the line (still a slice of it, which `share` needs).
+                None => (line, &line[line.len()..]),
             }
-            // An empty value at the end of the line (still a slice of it, which `share` needs).
-            None => (line, &line[line.len()..]),
         };
+        let value = value.strip_prefix(b" ").unwrap_or(value);
         match name {
             b"data" => {
                 // The usual event: one data line, valid UTF-8, shared from the chunk.
