@@ -1233,7 +1233,7 @@ fn render(rows: &[Row], sizes: &Sizes, python_missing: Option<&String>, seconds:
     let mode = if sizes.smoke { "cargo xtask bench --smoke" } else { "cargo xtask bench" };
     out.push_str(&format!(
         "Produced by `{mode}` ({} run{} of each implementation, interleaved, and {} of workload \
-         1's runners and workload 3's two Rust runners; median and min–max; the whole run took \
+         1's runners and workload 3's three Rust runners; median and min–max; the whole run took \
          {} min). Ratios are taken between medians.\n\n",
         sizes.runs,
         if sizes.runs == 1 { "" } else { "s" },
