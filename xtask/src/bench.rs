@@ -602,10 +602,16 @@ impl Runner<'_> {
         hyper.extend(fake.login());
         let mut hyper_parse = strings(&["short", "--impl", "hyper-parse", "--n", &n]);
         hyper_parse.extend(fake.login());
+        let mut transport = strings(&["short", "--impl", "transport", "--n", &n]);
+        transport.extend(fake.login());
+        let mut transport_map = strings(&["short", "--impl", "transport-map", "--n", &n]);
+        transport_map.extend(fake.login());
         let mut python = fake.login();
         python.extend(strings(&["--n", &self.sizes.python_short_n.to_string()]));
-        // Ours and bare hyper (also with the limit's reading of the reply) run FAST_RUNS_FACTOR
-        // times as often; the Python original takes a minute a run and is 80× off.
+        // The Rust runners (ours, bare hyper, bare hyper reading the reply as workload 1's limit
+        // does, and the SDK's transport without and with the mapping, which split ours' time
+        // into its layers) run FAST_RUNS_FACTOR times as often; the Python original takes a
+        // minute a run and is 80× off.
         let rust_runs = self.sizes.runs * FAST_RUNS_FACTOR;
         self.pair_runs(
             results,
@@ -614,14 +620,16 @@ impl Runner<'_> {
                 ("ours", Ok(self.ours(&ours))),
                 ("hyper", Ok(self.ours(&hyper))),
                 ("hyper-parse", Ok(self.ours(&hyper_parse))),
+                ("transport", Ok(self.ours(&transport))),
+                ("transport-map", Ok(self.ours(&transport_map))),
                 ("python", self.python_cmd("short.py", &python)),
             ],
-            &[rust_runs, rust_runs, rust_runs, self.sizes.runs],
+            &[rust_runs, rust_runs, rust_runs, rust_runs, rust_runs, self.sizes.runs],
         );
         // The time ratio moves with the fake's and the VM's speed; the instructions a request
         // costs the client do not.
         if !self.sizes.smoke {
-            for implementation in ["ours", "hyper"] {
+            for implementation in ["ours", "hyper", "transport", "transport-map"] {
                 let samples = match callgrind_short(
                     &self.paths.exe("oauth-codex-bench"),
                     implementation,
@@ -1092,6 +1100,29 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
             },
             &field("instructions_per_request"),
         ));
+        for (ours, label) in [
+            ("transport", "3 short requests under callgrind, the transport alone"),
+            ("transport-map", "3 short requests under callgrind, the transport with the mapping"),
+        ] {
+            out.push(row(
+                results,
+                RowSpec {
+                    ours,
+                    ratio_text: "ours/limit",
+                    comparison_over_ours: false,
+                    ..base(
+                        label,
+                        "instructions/request",
+                        "",
+                        "short-instructions",
+                        Some("hyper"),
+                        "bare hyper, pooled (limit)",
+                        Target::Context,
+                    )
+                },
+                &field("instructions_per_request"),
+            ));
+        }
     }
     out.push(row(
         results,
@@ -1109,6 +1140,37 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
         },
         &per_item_us,
     ));
+    for (ours, label, ratio_text) in [
+        (
+            "transport",
+            "3 short requests, the SDK's transport alone (SSE frames read, no mapping, no facade)",
+            "transport/limit",
+        ),
+        (
+            "transport-map",
+            "3 short requests, the transport with the mapping to v1 events and the response folded (create without the facade)",
+            "transport+map/limit",
+        ),
+    ] {
+        out.push(row(
+            results,
+            RowSpec {
+                ours,
+                ratio_text,
+                comparison_over_ours: false,
+                ..base(
+                    label,
+                    "µs/request",
+                    "µs",
+                    "short",
+                    Some("hyper"),
+                    "bare hyper, pooled (limit)",
+                    Target::Context,
+                )
+            },
+            &per_item_us,
+        ));
+    }
     out.push(row(
         results,
         RowSpec {
@@ -1233,7 +1295,7 @@ fn render(rows: &[Row], sizes: &Sizes, python_missing: Option<&String>, seconds:
     let mode = if sizes.smoke { "cargo xtask bench --smoke" } else { "cargo xtask bench" };
     out.push_str(&format!(
         "Produced by `{mode}` ({} run{} of each implementation, interleaved, and {} of workload \
-         1's runners and workload 3's three Rust runners; median and min–max; the whole run took \
+         1's runners and workload 3's five Rust runners; median and min–max; the whole run took \
          {} min). Ratios are taken between medians.\n\n",
         sizes.runs,
         if sizes.runs == 1 { "" } else { "s" },
@@ -1377,7 +1439,12 @@ mod tests {
             results.put("sse-instructions", name, samples);
         }
         let per_request = |n: f64| serde_json::json!({"instructions_per_request": n});
-        for (name, n) in [("ours", 300_000.0), ("hyper", 100_000.0)] {
+        for (name, n) in [
+            ("ours", 300_000.0),
+            ("hyper", 100_000.0),
+            ("transport", 120_000.0),
+            ("transport-map", 200_000.0),
+        ] {
             results.put(
                 "short-instructions",
                 name,
@@ -1386,10 +1453,13 @@ mod tests {
         }
         let rows = rows(&results, &Sizes::full(3));
         let counted: Vec<&Row> = rows.iter().filter(|r| r.label.contains("callgrind")).collect();
-        assert_eq!(counted.len(), 3);
+        assert_eq!(counted.len(), 5);
         assert!((counted[0].ratio.unwrap() - 5.0).abs() < 1e-9, "eventsource/ours");
         assert!((counted[1].ratio.unwrap() - 2.0).abs() < 1e-9, "ours/limit");
         assert!((counted[2].ratio.unwrap() - 3.0).abs() < 1e-9, "ours/bare hyper, per request");
+        // The layers of ours, each against bare hyper.
+        assert!((counted[3].ratio.unwrap() - 1.2).abs() < 1e-9, "transport/bare hyper");
+        assert!((counted[4].ratio.unwrap() - 2.0).abs() < 1e-9, "transport+map/bare hyper");
         assert!(counted.iter().all(|r| r.met().is_none()));
         // The smoke run does not count instructions.
         assert!(!super::rows(&results, &Sizes::smoke()).iter().any(|r| r.label.contains("callgrind")));

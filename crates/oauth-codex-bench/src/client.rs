@@ -11,7 +11,10 @@ use bytes::Bytes;
 use codex_auth::{
     AccessToken, FileTokenStore, IdToken, MemoryTokenStore, OAuthConfig, RefreshToken, TokenSet, TokenStore,
 };
-use codex_schema::{RequestPolicy, ResponseCreateParams, StreamEventType, prepare_request};
+use codex_schema::{
+    EventMapper, RequestPolicy, ResponseAccumulator, ResponseCreateParams, StreamEventType, prepare_request,
+};
+use codex_transport::{Hooks, HttpRequest, Method, RequestBody, StaticBearer, Transport, TransportConfig};
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
@@ -252,6 +255,46 @@ pub(crate) fn run_short_hyper(target: &Target, n: u64, parse: bool) -> Result<Re
                 }
                 Ok::<(), String>(())
             }
+        };
+        timed_requests(implementation, n, once).await
+    })
+}
+
+/// `short` with `impl = transport` (or `transport-map`): the SDK's transport alone, without the
+/// facade, sends the same body with a fixed bearer and reads the reply's SSE frames; with `map`
+/// it also maps them to stream events v1 and folds those into a response, as `create` does.
+/// Between bare hyper and ours, these say where a request's time goes.
+pub(crate) fn run_short_transport(target: &Target, n: u64, map: bool) -> Result<Report, String> {
+    let bare = BareRequest::new(target, "Say hi.")?;
+    let runtime = sequential_runtime()?;
+    let implementation = if map { "transport-map" } else { "transport" };
+    runtime.block_on(async {
+        let auth = Arc::new(StaticBearer::new(target.access_token.clone(), Some(target.account_id.clone())));
+        let config = TransportConfig::new(target.base_url.clone());
+        let transport = Transport::new(config, auth, Hooks::default()).map_err(|e| e.to_string())?;
+        let mut request = HttpRequest::new(Method::POST, "responses");
+        request.body =
+            Some(RequestBody::Raw { content_type: "application/json".to_owned(), bytes: bare.body.clone() });
+        let once = || async {
+            let mut frames = transport.stream(&request).await.map_err(|e| e.to_string())?;
+            let mut mapper = EventMapper::new().keep_raw(false);
+            let (mut accumulator, mut events, mut count) = (ResponseAccumulator::new(), Vec::new(), 0);
+            while let Some(frame) = frames.next().await {
+                let frame = frame.map_err(|e| e.to_string())?;
+                count += 1;
+                if map {
+                    mapper
+                        .map_sse(frame.event.as_deref(), frame.data, &mut events)
+                        .map_err(|e| e.to_string())?;
+                    for event in events.drain(..) {
+                        accumulator.push(&event);
+                    }
+                }
+            }
+            if count == 0 || (map && accumulator.finish().output_text.is_empty()) {
+                return Err("an empty answer".to_owned());
+            }
+            Ok::<(), String>(())
         };
         timed_requests(implementation, n, once).await
     })
