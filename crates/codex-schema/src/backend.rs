@@ -703,6 +703,7 @@ pub(crate) const ARGUMENTS_DELTA: &str = "response.function_call_arguments.delta
 impl<'a> DeltaRef<'a> {
     /// Reads `data`, a payload whose `type` is [`TEXT_DELTA`] or [`ARGUMENTS_DELTA`] (see the
     /// type's documentation).
+    #[inline]
     pub(crate) fn parse(data: &'a str) -> Option<Self> {
         /// The fields of both deltas, borrowed; others are skipped. Each is typed as the typed
         /// events type it, so what reads here reads there.
