@@ -1082,27 +1082,10 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
         &per_item_us,
     ));
     if !sizes.smoke {
-        out.push(row(
-            results,
-            RowSpec {
-                ratio_text: "ours/limit",
-                comparison_over_ours: false,
-                is_limit: true,
-                ..base(
-                    "3 short requests under callgrind (whole client process)",
-                    "instructions/request",
-                    "",
-                    "short-instructions",
-                    Some("hyper"),
-                    "bare hyper, pooled (limit)",
-                    Target::Context,
-                )
-            },
-            &field("instructions_per_request"),
-        ));
-        for (ours, label) in [
-            ("transport", "3 short requests under callgrind, the transport alone"),
-            ("transport-map", "3 short requests under callgrind, the transport with the mapping"),
+        for (ours, label, is_limit) in [
+            ("ours", "3 short requests under callgrind (whole client process)", true),
+            ("transport", "3 short requests under callgrind, the transport alone", false),
+            ("transport-map", "3 short requests under callgrind, the transport with the mapping", false),
         ] {
             out.push(row(
                 results,
@@ -1110,6 +1093,7 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
                     ours,
                     ratio_text: "ours/limit",
                     comparison_over_ours: false,
+                    is_limit,
                     ..base(
                         label,
                         "instructions/request",
@@ -1151,6 +1135,11 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
             "3 short requests, the transport with the mapping to v1 events and the response folded (create without the facade)",
             "transport+map/limit",
         ),
+        (
+            "hyper-parse",
+            "3 short requests, bare hyper that also reads the reply as workload 1's limit does",
+            "parse/limit: what reading the reply costs at the least",
+        ),
     ] {
         out.push(row(
             results,
@@ -1171,24 +1160,6 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
             &per_item_us,
         ));
     }
-    out.push(row(
-        results,
-        RowSpec {
-            ours: "hyper-parse",
-            ratio_text: "parse/limit: what reading the reply costs at the least",
-            comparison_over_ours: false,
-            ..base(
-                "3 short requests, bare hyper that also reads the reply as workload 1's limit does",
-                "µs/request",
-                "µs",
-                "short",
-                Some("hyper"),
-                "bare hyper, pooled (limit)",
-                Target::Context,
-            )
-        },
-        &per_item_us,
-    ));
     out.push(row(
         results,
         RowSpec {
