@@ -477,10 +477,14 @@ impl EventMapper {
         match tag {
             OUTPUT_ITEM_ADDED => {
                 let Some(added) = parse_tagged_rest::<ItemEventRef<'_>>(data, tag) else { return false };
-                if may_be_function_call(added.item.get()) {
-                    return false;
+                let text = added.item.get();
+                if may_be_function_call(text) {
+                    // Only a function call is read: it starts a tool call.
+                    let Ok(item) = Item::from_json_str(text) else { return false };
+                    self.output_item_added(&item, &mut slot(), out);
+                } else {
+                    self.ensure_started(&mut slot(), out);
                 }
-                self.ensure_started(&mut slot(), out);
             }
             OUTPUT_ITEM_DONE => {
                 let Some(done) = parse_tagged_rest::<ItemEventRef<'_>>(data, tag) else { return false };
@@ -604,6 +608,22 @@ impl EventMapper {
         self.ensure_started(source, out);
     }
 
+    /// `response.output_item.added`: a function call starts a tool call; nothing else of an
+    /// added item is mapped.
+    fn output_item_added(&mut self, item: &Item, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
+        self.ensure_started(source, out);
+        if let Item::FunctionCall(call) = item {
+            let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
+            let state = &mut self.calls[index];
+            state.call_id = Some(call.call_id.as_str().into());
+            state.name = Some(call.name.as_str().into());
+            if !call.arguments.is_empty() {
+                state.arguments.clone_from(&call.arguments);
+            }
+            self.start_call(index, source, out);
+        }
+    }
+
     /// `response.output_item.done`: the item joins the authoritative list.
     fn output_item_done(
         &mut self,
@@ -626,19 +646,7 @@ impl EventMapper {
             BackendEvent::Created(e) | BackendEvent::InProgress(e) | BackendEvent::Queued(e) => {
                 self.started(&e.response.id, source, out);
             }
-            BackendEvent::OutputItemAdded(e) => {
-                self.ensure_started(source, out);
-                if let Item::FunctionCall(call) = &e.item {
-                    let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
-                    let state = &mut self.calls[index];
-                    state.call_id = Some(call.call_id.as_str().into());
-                    state.name = Some(call.name.as_str().into());
-                    if !call.arguments.is_empty() {
-                        state.arguments.clone_from(&call.arguments);
-                    }
-                    self.start_call(index, source, out);
-                }
-            }
+            BackendEvent::OutputItemAdded(e) => self.output_item_added(&e.item, source, out),
             BackendEvent::OutputTextDelta(e) => {
                 self.text_delta(e.item_id.as_deref(), e.delta.as_str().into(), source, out);
             }
