@@ -604,14 +604,16 @@ impl Runner<'_> {
         hyper_parse.extend(fake.login());
         let mut transport = strings(&["short", "--impl", "transport", "--n", &n]);
         transport.extend(fake.login());
+        let mut transport_read = strings(&["short", "--impl", "transport-read", "--n", &n]);
+        transport_read.extend(fake.login());
         let mut transport_map = strings(&["short", "--impl", "transport-map", "--n", &n]);
         transport_map.extend(fake.login());
         let mut python = fake.login();
         python.extend(strings(&["--n", &self.sizes.python_short_n.to_string()]));
         // The Rust runners (ours, bare hyper, bare hyper reading the reply as workload 1's limit
-        // does, and the SDK's transport without and with the mapping, which split ours' time
-        // into its layers) run FAST_RUNS_FACTOR times as often; the Python original takes a
-        // minute a run and is 80× off.
+        // does, and the SDK's transport alone, reading each event once, and with the mapping,
+        // which split ours' time into its layers) run FAST_RUNS_FACTOR times as often; the
+        // Python original takes a minute a run and is 80× off.
         let rust_runs = self.sizes.runs * FAST_RUNS_FACTOR;
         self.pair_runs(
             results,
@@ -621,15 +623,16 @@ impl Runner<'_> {
                 ("hyper", Ok(self.ours(&hyper))),
                 ("hyper-parse", Ok(self.ours(&hyper_parse))),
                 ("transport", Ok(self.ours(&transport))),
+                ("transport-read", Ok(self.ours(&transport_read))),
                 ("transport-map", Ok(self.ours(&transport_map))),
                 ("python", self.python_cmd("short.py", &python)),
             ],
-            &[rust_runs, rust_runs, rust_runs, rust_runs, rust_runs, self.sizes.runs],
+            &[rust_runs, rust_runs, rust_runs, rust_runs, rust_runs, rust_runs, self.sizes.runs],
         );
         // The time ratio moves with the fake's and the VM's speed; the instructions a request
         // costs the client do not.
         if !self.sizes.smoke {
-            for implementation in ["ours", "hyper", "transport", "transport-map"] {
+            for implementation in ["ours", "hyper", "transport", "transport-read", "transport-map"] {
                 let samples = match callgrind_short(
                     &self.paths.exe("oauth-codex-bench"),
                     implementation,
@@ -873,6 +876,11 @@ fn per_item_us(v: &Value) -> Option<f64> {
     Some(v.get("wall_s")?.as_f64()? / v.get("items")?.as_f64()? * 1e6)
 }
 
+/// The measured section's CPU time (every thread of the runner's process) per item, in µs.
+fn per_item_cpu_us(v: &Value) -> Option<f64> {
+    Some(v.get("cpu_s")?.as_f64()? / v.get("items")?.as_f64()? * 1e6)
+}
+
 fn kb_to_mib(name: &'static str) -> impl Fn(&Value) -> Option<f64> {
     move |v| Some(v.get(name)?.as_f64()? / 1024.0)
 }
@@ -1081,10 +1089,34 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
         },
         &per_item_us,
     ));
+    // The client's CPU time moves less from run to run than the wall-clock time, which also
+    // holds the fake's time and the scheduling between the two processes.
+    out.push(row(
+        results,
+        RowSpec {
+            ratio_text: "ours/limit",
+            comparison_over_ours: false,
+            ..base(
+                "3 short requests, the client's CPU time (every thread)",
+                "CPU µs/request",
+                "µs",
+                "short",
+                Some("hyper"),
+                "bare hyper, pooled (limit)",
+                Target::Context,
+            )
+        },
+        &per_item_cpu_us,
+    ));
     if !sizes.smoke {
         for (ours, label, is_limit) in [
             ("ours", "3 short requests under callgrind (whole client process)", true),
             ("transport", "3 short requests under callgrind, the transport alone", false),
+            (
+                "transport-read",
+                "3 short requests under callgrind, the transport reading each event once",
+                false,
+            ),
             ("transport-map", "3 short requests under callgrind, the transport with the mapping", false),
         ] {
             out.push(row(
@@ -1129,6 +1161,11 @@ fn rows(results: &Results, sizes: &Sizes) -> Vec<Row> {
             "transport",
             "3 short requests, the SDK's transport alone (SSE frames read, no mapping, no facade)",
             "transport/limit",
+        ),
+        (
+            "transport-read",
+            "3 short requests, the transport reading each event once, the done items and the final response's fields typed (the least create must read)",
+            "transport+read/limit",
         ),
         (
             "transport-map",
@@ -1266,7 +1303,7 @@ fn render(rows: &[Row], sizes: &Sizes, python_missing: Option<&String>, seconds:
     let mode = if sizes.smoke { "cargo xtask bench --smoke" } else { "cargo xtask bench" };
     out.push_str(&format!(
         "Produced by `{mode}` ({} run{} of each implementation, interleaved, and {} of workload \
-         1's runners and workload 3's five Rust runners; median and min–max; the whole run took \
+         1's runners and workload 3's six Rust runners; median and min–max; the whole run took \
          {} min). Ratios are taken between medians.\n\n",
         sizes.runs,
         if sizes.runs == 1 { "" } else { "s" },
@@ -1414,6 +1451,7 @@ mod tests {
             ("ours", 300_000.0),
             ("hyper", 100_000.0),
             ("transport", 120_000.0),
+            ("transport-read", 150_000.0),
             ("transport-map", 200_000.0),
         ] {
             results.put(
@@ -1424,16 +1462,42 @@ mod tests {
         }
         let rows = rows(&results, &Sizes::full(3));
         let counted: Vec<&Row> = rows.iter().filter(|r| r.label.contains("callgrind")).collect();
-        assert_eq!(counted.len(), 5);
+        assert_eq!(counted.len(), 6);
         assert!((counted[0].ratio.unwrap() - 5.0).abs() < 1e-9, "eventsource/ours");
         assert!((counted[1].ratio.unwrap() - 2.0).abs() < 1e-9, "ours/limit");
         assert!((counted[2].ratio.unwrap() - 3.0).abs() < 1e-9, "ours/bare hyper, per request");
         // The layers of ours, each against bare hyper.
         assert!((counted[3].ratio.unwrap() - 1.2).abs() < 1e-9, "transport/bare hyper");
-        assert!((counted[4].ratio.unwrap() - 2.0).abs() < 1e-9, "transport+map/bare hyper");
+        assert!((counted[4].ratio.unwrap() - 1.5).abs() < 1e-9, "transport+read/bare hyper");
+        assert!((counted[5].ratio.unwrap() - 2.0).abs() < 1e-9, "transport+map/bare hyper");
         assert!(counted.iter().all(|r| r.met().is_none()));
         // The smoke run does not count instructions.
         assert!(!super::rows(&results, &Sizes::smoke()).iter().any(|r| r.label.contains("callgrind")));
+    }
+
+    #[test]
+    fn short_rows_give_time_and_cpu_per_request_against_bare_hyper() {
+        let mut results = Results::default();
+        let run =
+            |wall_s: f64, cpu_s: f64| serde_json::json!({"wall_s": wall_s, "cpu_s": cpu_s, "items": 2000});
+        for (name, wall_s, cpu_s) in [
+            ("ours", 0.6, 0.24),
+            ("hyper", 0.5, 0.16),
+            ("transport", 0.52, 0.18),
+            ("transport-read", 0.55, 0.2),
+        ] {
+            results.put("short", name, Samples { shown: name.into(), values: Ok(vec![run(wall_s, cpu_s)]) });
+        }
+        let rows = rows(&results, &Sizes::full(3));
+        let find = |label: &str| rows.iter().find(|r| r.label.starts_with(label)).unwrap();
+        let time = find("3 short requests");
+        assert!((time.ratio.unwrap() - 1.2).abs() < 1e-9, "ours/bare hyper, wall time");
+        assert_eq!(time.met(), Some(false));
+        let cpu = find("3 short requests, the client's CPU time");
+        assert!((cpu.ratio.unwrap() - 1.5).abs() < 1e-9, "ours/bare hyper, CPU time");
+        assert!(cpu.met().is_none(), "context, no verdict");
+        let read = find("3 short requests, the transport reading each event once");
+        assert!((read.ratio.unwrap() - 1.1).abs() < 1e-9, "transport-read/bare hyper, wall time");
     }
 
     #[test]

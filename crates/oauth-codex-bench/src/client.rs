@@ -1,7 +1,7 @@
 //! Workloads that drive the facade against `codex-fake` over loopback HTTP: `stream` (one long
 //! response), `short` (sequential small requests; the bare-hyper limit, also reading the reply
-//! as workload 1's limit does; and the SDK's transport without and with the mapping, which
-//! split ours into its layers), `concurrent` (many open streams on one client), and
+//! as workload 1's limit does; and the SDK's transport alone, reading each event once, and
+//! with the mapping, which split ours into its layers), `concurrent` (many open streams on one client), and
 //! `cold-start` (the CLI's `status`).
 
 use std::process::{Command, Stdio};
@@ -262,14 +262,85 @@ pub(crate) fn run_short_hyper(target: &Target, n: u64, parse: bool) -> Result<Re
     })
 }
 
-/// `short` with `impl = transport` (or `transport-map`): the SDK's transport alone, without the
-/// facade, sends the same body with a fixed bearer and reads the reply's SSE frames; with `map`
-/// it also maps them to stream events v1 and folds those into a response, as `create` does.
-/// Between bare hyper and ours, these say where a request's time goes.
-pub(crate) fn run_short_transport(target: &Target, n: u64, map: bool) -> Result<Report, String> {
+/// What `short`'s transport runners do with the reply's SSE frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransportWork {
+    /// `transport`: read the frames, nothing more.
+    Frames,
+    /// `transport-read`: read each event once, into one borrowing struct (the fields a response
+    /// is made of), then the done items and the final response's own fields into their typed
+    /// forms: what a `create` that made no v1 events would have to read at the least.
+    Read,
+    /// `transport-map`: map the frames to stream events v1 and fold those into a response, as
+    /// `create` does.
+    Map,
+}
+
+/// The fields of any reply event that a response is made of, borrowed; the item and the
+/// response are kept as text and read only for the events that carry them.
+#[derive(serde::Deserialize)]
+struct ReplyEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    delta: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    item_id: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    output_index: Option<u64>,
+    #[serde(borrow, default)]
+    item: Option<&'a serde_json::value::RawValue>,
+    #[serde(borrow, default)]
+    response: Option<&'a serde_json::value::RawValue>,
+}
+
+/// The final response's fields a response is made of; its items are left as text, since the
+/// `output_item.done` events gave them (`create` reads them again only when they differ), and
+/// fields nothing reads are skipped (`create` keeps them as JSON values: this is the least).
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // Read to be measured, not used.
+struct FinalResponse<'a> {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    usage: Option<codex_schema::BackendUsage>,
+    #[serde(borrow, default)]
+    output: Vec<&'a serde_json::value::RawValue>,
+}
+
+/// `TransportWork::Read` on one frame: returns the text the event adds to the answer.
+fn read_reply_event(data: &str) -> Result<usize, String> {
+    let event: ReplyEvent<'_> = serde_json::from_str(data).map_err(|e| e.to_string())?;
+    std::hint::black_box((&event.item_id, event.output_index));
+    match (&*event.kind, event.item, event.response) {
+        ("response.output_item.done", Some(item), _) => {
+            std::hint::black_box(codex_schema::Item::from_json_str(item.get()).map_err(|e| e.to_string())?);
+        }
+        ("response.completed", _, Some(response)) => {
+            let response: FinalResponse<'_> =
+                serde_json::from_str(response.get()).map_err(|e| e.to_string())?;
+            std::hint::black_box(response);
+        }
+        _ => {}
+    }
+    Ok(event.delta.len())
+}
+
+/// `short` with `impl = transport`, `transport-read` or `transport-map`: the SDK's transport
+/// alone, without the facade, sends the same body with a fixed bearer and does `work` with the
+/// reply's SSE frames. Between bare hyper and ours, these say where a request's time goes.
+pub(crate) fn run_short_transport(target: &Target, n: u64, work: TransportWork) -> Result<Report, String> {
     let bare = BareRequest::new(target, "Say hi.")?;
     let runtime = sequential_runtime()?;
-    let implementation = if map { "transport-map" } else { "transport" };
+    let implementation = match work {
+        TransportWork::Frames => "transport",
+        TransportWork::Read => "transport-read",
+        TransportWork::Map => "transport-map",
+    };
     runtime.block_on(async {
         let auth = Arc::new(StaticBearer::new(target.access_token.clone(), Some(target.account_id.clone())));
         let config = TransportConfig::new(target.base_url.clone());
@@ -280,20 +351,30 @@ pub(crate) fn run_short_transport(target: &Target, n: u64, map: bool) -> Result<
         let once = || async {
             let mut frames = transport.stream(&request).await.map_err(|e| e.to_string())?;
             let mut mapper = EventMapper::new().keep_raw(false);
-            let (mut accumulator, mut events, mut count) = (ResponseAccumulator::new(), Vec::new(), 0);
+            let (mut accumulator, mut events, mut count, mut text) =
+                (ResponseAccumulator::new(), Vec::new(), 0, 0);
             while let Some(frame) = frames.next().await {
                 let frame = frame.map_err(|e| e.to_string())?;
                 count += 1;
-                if map {
-                    mapper
-                        .map_sse(frame.event.as_deref(), frame.data, &mut events)
-                        .map_err(|e| e.to_string())?;
-                    for event in events.drain(..) {
-                        accumulator.push(&event);
+                match work {
+                    TransportWork::Frames => {}
+                    TransportWork::Read => text += read_reply_event(&frame.data)?,
+                    TransportWork::Map => {
+                        mapper
+                            .map_sse(frame.event.as_deref(), frame.data, &mut events)
+                            .map_err(|e| e.to_string())?;
+                        for event in events.drain(..) {
+                            accumulator.push(&event);
+                        }
                     }
                 }
             }
-            if count == 0 || (map && accumulator.finish().output_text.is_empty()) {
+            let empty = match work {
+                TransportWork::Frames => count == 0,
+                TransportWork::Read => text == 0,
+                TransportWork::Map => accumulator.finish().output_text.is_empty(),
+            };
+            if empty {
                 return Err("an empty answer".to_owned());
             }
             Ok::<(), String>(())

@@ -6,7 +6,7 @@
 //! ```text
 //! oauth-codex-bench sse --impl ours|eventsource|limit [--mb 50] [--chunk 16384] [--input FILE]
 //! oauth-codex-bench stream  FAKE [--impl ours|hyper] [--no-warmup]   # one long response
-//! oauth-codex-bench short   FAKE [--impl ours|hyper|hyper-parse|transport|transport-map] [--n 2000]
+//! oauth-codex-bench short   FAKE [--impl ours|hyper|hyper-parse|transport|transport-read|transport-map] [--n 2000]
 //! oauth-codex-bench concurrent FAKE [--n 1000]
 //! oauth-codex-bench cold-start FAKE --cli PATH [--n 20]
 //!
@@ -25,7 +25,7 @@ use client::Target;
 const USAGE: &str = "usage:
   oauth-codex-bench sse --impl ours|eventsource|limit [--mb 50] [--chunk 16384] [--input FILE]
   oauth-codex-bench stream FAKE [--impl ours|hyper] [--no-warmup]
-  oauth-codex-bench short FAKE [--impl ours|hyper|hyper-parse|transport|transport-map] [--n 2000]
+  oauth-codex-bench short FAKE [--impl ours|hyper|hyper-parse|transport|transport-read|transport-map] [--n 2000]
   oauth-codex-bench concurrent FAKE [--n 1000]
   oauth-codex-bench cold-start FAKE --cli PATH [--n 20]
 FAKE = --base-url URL --access-token T --refresh-token R --account-id A [--issuer URL]";
@@ -100,15 +100,17 @@ fn run(args: &[String]) -> Result<String, String> {
             "ours" => client::run_short(&options.target()?, options.number("n", 2000)?)?,
             "hyper" => client::run_short_hyper(&options.target()?, options.number("n", 2000)?, false)?,
             "hyper-parse" => client::run_short_hyper(&options.target()?, options.number("n", 2000)?, true)?,
-            "transport" => {
-                client::run_short_transport(&options.target()?, options.number("n", 2000)?, false)?
-            }
-            "transport-map" => {
-                client::run_short_transport(&options.target()?, options.number("n", 2000)?, true)?
+            name @ ("transport" | "transport-read" | "transport-map") => {
+                let work = match name {
+                    "transport" => client::TransportWork::Frames,
+                    "transport-read" => client::TransportWork::Read,
+                    _ => client::TransportWork::Map,
+                };
+                client::run_short_transport(&options.target()?, options.number("n", 2000)?, work)?
             }
             other => {
                 return Err(format!(
-                    "unknown implementation {other:?} (ours, hyper, hyper-parse, transport, transport-map)"
+                    "unknown implementation {other:?} (ours, hyper, hyper-parse, transport, transport-read, transport-map)"
                 ));
             }
         },
