@@ -1,8 +1,8 @@
 //! Workloads that drive the facade against `codex-fake` over loopback HTTP: `stream` (one long
 //! response), `short` (sequential small requests; the bare-hyper limit, also reading the reply
 //! as workload 1's limit does; and the SDK's transport alone, reading each event once, and
-//! with the mapping, which split ours into its layers), `concurrent` (many open streams on one client), and
-//! `cold-start` (the CLI's `status`).
+//! with the mapping, which split ours into its layers), `concurrent` (many open streams on
+//! one client), and `cold-start` (the CLI's `status`).
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
