@@ -924,6 +924,34 @@ pub(crate) struct ItemEventRef<'a> {
     _sequence_number: Option<u64>,
 }
 
+/// `response.function_call_arguments.done`.
+pub(crate) const ARGUMENTS_DONE: &str = "response.function_call_arguments.done";
+
+/// A `response.function_call_arguments.done` payload (read by
+/// [`parse_tagged_rest`](crate::tagged::parse_tagged_rest)): the known fields of
+/// [`ArgumentsDoneEvent`], typed as it types them and, as there, each one defaulted; other
+/// fields are skipped (the typed event keeps them as unmodelled fields, which the mapper
+/// ignores).
+#[derive(Deserialize)]
+pub(crate) struct ArgumentsDoneRef<'a> {
+    /// The `function_call` item.
+    #[serde(borrow, default)]
+    pub(crate) item_id: Option<BorrowedStr<'a>>,
+    #[serde(default, rename = "output_index")]
+    _output_index: Option<u64>,
+    /// The call id, when the server sends it here.
+    #[serde(borrow, default)]
+    pub(crate) call_id: Option<BorrowedStr<'a>>,
+    /// The function's name, when the server sends it here.
+    #[serde(borrow, default)]
+    pub(crate) name: Option<BorrowedStr<'a>>,
+    /// The whole argument text.
+    #[serde(borrow, default)]
+    pub(crate) arguments: Cow<'a, str>,
+    #[serde(default, rename = "sequence_number")]
+    _sequence_number: Option<u64>,
+}
+
 /// A terminal payload (`response.completed`, `.incomplete`, `.failed`; read by
 /// [`parse_tagged_rest`](crate::tagged::parse_tagged_rest)) with the response's items left as
 /// text: [`ResponseEvent`]'s known fields, typed as it types them; other fields are skipped.

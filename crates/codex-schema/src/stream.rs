@@ -28,14 +28,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::backend::{
-    BackendEvent, BackendResponse, DeltaRef, ItemEventRef, NotJsonError, OUTPUT_ITEM_ADDED, OUTPUT_ITEM_DONE,
-    STARTED, TERMINAL, TerminalRef, is_delta, leading_type, may_be_function_call, response_text,
-    started_response_id, type_repeats,
+    ARGUMENTS_DONE, ArgumentsDoneRef, BackendEvent, BackendResponse, DeltaRef, ItemEventRef, NotJsonError,
+    OUTPUT_ITEM_ADDED, OUTPUT_ITEM_DONE, STARTED, TERMINAL, TerminalRef, is_delta, leading_type,
+    may_be_function_call, response_text, started_response_id, type_repeats,
 };
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
 use crate::raw::RawJson;
 use crate::response::{FinishReason, Response, ResponseError, ToolCall, Usage};
-use crate::tagged::parse_tagged_rest;
+use crate::tagged::{BorrowedStr, parse_tagged_rest};
 
 /// The version of the stream event schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -486,6 +486,14 @@ impl EventMapper {
                     self.ensure_started(&mut slot(), out);
                 }
             }
+            ARGUMENTS_DONE => {
+                let Some(done) = parse_tagged_rest::<ArgumentsDoneRef<'_>>(data, tag) else { return false };
+                fn text<'s>(field: &'s Option<BorrowedStr<'_>>) -> Option<&'s str> {
+                    field.as_ref().map(|s| &*s.0)
+                }
+                let ids = (text(&done.item_id), text(&done.call_id));
+                self.arguments_done(ids, text(&done.name), &done.arguments, &mut slot(), out);
+            }
             OUTPUT_ITEM_DONE => {
                 let Some(done) = parse_tagged_rest::<ItemEventRef<'_>>(data, tag) else { return false };
                 let text = done.item.get();
@@ -624,6 +632,26 @@ impl EventMapper {
         }
     }
 
+    /// `response.function_call_arguments.done` for the call with these item and call ids: its
+    /// whole argument text, and its name when given.
+    fn arguments_done(
+        &mut self,
+        (item_id, call_id): (Option<&str>, Option<&str>),
+        name: Option<&str>,
+        arguments: &str,
+        source: &mut RawSlot<'_>,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        self.ensure_started(source, out);
+        let index = self.call_index(item_id, call_id);
+        let state = &mut self.calls[index];
+        arguments.clone_into(&mut state.arguments);
+        if let Some(name) = name {
+            state.name = Some(name.into());
+        }
+        self.start_call(index, source, out);
+    }
+
     /// `response.output_item.done`: the item joins the authoritative list.
     fn output_item_done(
         &mut self,
@@ -672,14 +700,8 @@ impl EventMapper {
                 );
             }
             BackendEvent::FunctionCallArgumentsDone(e) => {
-                self.ensure_started(source, out);
-                let index = self.call_index(e.item_id.as_deref(), e.call_id.as_deref());
-                let state = &mut self.calls[index];
-                state.arguments.clone_from(&e.arguments);
-                if let Some(name) = &e.name {
-                    state.name = Some(name.as_str().into());
-                }
-                self.start_call(index, source, out);
+                let ids = (e.item_id.as_deref(), e.call_id.as_deref());
+                self.arguments_done(ids, e.name.as_deref(), &e.arguments, source, out);
             }
             BackendEvent::OutputItemDone(e) => self.output_item_done(e.item.clone(), None, source, out),
             BackendEvent::Completed(e) => {

@@ -135,6 +135,45 @@ fn unusual_deltas_map_the_same() {
     assert_paths_agree(&frames, false);
 }
 
+/// `response.function_call_arguments.done` is read in place with the fields its typed event
+/// has; whatever that event would read differently goes the general way. Each payload follows
+/// the call's first delta (which it completes) and also starts a response of its own.
+#[test]
+fn unusual_arguments_done_events_map_the_same() {
+    let tag = "response.function_call_arguments.done";
+    let payloads = [
+        json!({"type": tag, "item_id": "fc_1", "arguments": "{\"a\":1}"}).to_string(),
+        json!({"type": tag, "item_id": "fc_1", "call_id": "call_1", "name": "f", "arguments": "{}"}).to_string(),
+        json!({"type": tag, "call_id": "call_2", "arguments": "esc\"aped\n\u{1F642}"}).to_string(),
+        json!({"type": tag, "item_id": "fc_1"}).to_string(),
+        json!({"type": tag, "item_id": "fc_1", "arguments": null}).to_string(),
+        json!({"type": tag, "item_id": "fc_1", "arguments": 5}).to_string(),
+        json!({"type": tag, "item_id": "fc_1", "arguments": "{}", "name": null}).to_string(),
+        json!({"type": tag, "item_id": "fc_1", "arguments": "{}", "name": 3}).to_string(),
+        json!({"type": tag, "item_id": 1, "arguments": "{}"}).to_string(),
+        json!({"type": tag, "item_id": "fc_1", "arguments": "{}", "output_index": "0"}).to_string(),
+        json!({"type": tag, "item_id": "fc_1", "arguments": "{}", "sequence_number": -1}).to_string(),
+        json!({"type": tag, "item_id": "f\\c", "arguments": "{}", "obfuscation": "zz", "extra": [1, {"k": null}]})
+            .to_string(),
+        format!(r#"{{"type":"{tag}","item_id":"fc_1","arguments":"a","arguments":"b"}}"#),
+        format!(r#"{{"type":"{tag}","item_id":"fc_1","arguments":"a","type":"response.output_text.delta","delta":"x"}}"#),
+        format!(r#"{{"item_id":"fc_1","arguments":"{{}}","type":"{tag}"}}"#),
+        format!(r#"{{"type":"{tag}","item_id":"fc_1","arguments":"{{}}""#),
+    ];
+    let mut frames: Vec<(Option<&str>, String)> = vec![
+        (None, json!({"type": "response.created", "response": {"id": "resp_1"}}).to_string()),
+        (None, json!({"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": "{"}).to_string()),
+    ];
+    for payload in &payloads {
+        frames.push((None, payload.clone()));
+        frames.push((Some(tag), payload.clone()));
+        assert_paths_agree(&[(None, payload.clone())], true);
+    }
+    frames.push((None, json!({"type": "response.completed", "response": {"id": "resp_1"}}).to_string()));
+    assert_paths_agree(&frames, true);
+    assert_paths_agree(&frames, false);
+}
+
 /// `response.created` and its kin are read for their id alone, in place; anything the typed
 /// event would read differently goes the general way. Each payload is the first event of its
 /// own response (where the id it sets shows) and also follows the others.
@@ -280,6 +319,8 @@ fn field_name() -> impl Strategy<Value = &'static str> {
         "delta",
         "sequence_number",
         "obfuscation",
+        "arguments",
+        "name",
     ])
 }
 
@@ -289,6 +330,7 @@ fn payload() -> impl Strategy<Value = String> {
     let tag = prop::sample::select(vec![
         "response.output_text.delta",
         "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
         "response.output_text.done",
         "keepalive",
     ]);
