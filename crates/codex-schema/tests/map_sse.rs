@@ -162,7 +162,11 @@ fn unusual_arguments_done_events_map_the_same() {
     ];
     let mut frames: Vec<(Option<&str>, String)> = vec![
         (None, json!({"type": "response.created", "response": {"id": "resp_1"}}).to_string()),
-        (None, json!({"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": "{"}).to_string()),
+        (
+            None,
+            json!({"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": "{"})
+                .to_string(),
+        ),
     ];
     for payload in &payloads {
         frames.push((None, payload.clone()));
