@@ -466,12 +466,12 @@ impl EventMapper {
         Ok(())
     }
 
-    /// `response.output_item.added` and `.done` and the terminal events, read with their items
-    /// as text: an added item is read only if it may be a function call (nothing else of it is
-    /// mapped); a done item's text is kept (see [`KEEP_ITEM_TEXT_MAX`]); a final response whose
-    /// items are the texts the stream's `output_item.done` events had takes those items, unread
-    /// again. `false` hands the payload to the general path, which reads what these read the
-    /// same way, and anything else.
+    /// `response.output_item.added` and `.done`, `response.function_call_arguments.done` and
+    /// the terminal events, read with their items as text: an added item is read only if it may
+    /// be a function call (nothing else of it is mapped); a done item's text is kept (see
+    /// [`KEEP_ITEM_TEXT_MAX`]); a final response whose items are the texts the stream's
+    /// `output_item.done` events had takes those items, unread again. `false` hands the payload
+    /// to the general path, which reads what these read the same way, and anything else.
     fn map_items_in_place(&mut self, tag: &str, data: &ByteString, out: &mut Vec<StreamEvent>) -> bool {
         let slot = || RawSlot::payload(data);
         match tag {
