@@ -596,39 +596,25 @@ impl Runner<'_> {
     fn short(&self, results: &mut Results) -> Result<(), String> {
         let fake = Fake::start(self.paths, &strings(&["--reply-deltas", "1", "--delta-bytes", "32"]))?;
         let n = self.sizes.short_n.to_string();
-        let mut ours = strings(&["short", "--impl", "ours", "--n", &n]);
-        ours.extend(fake.login());
-        let mut hyper = strings(&["short", "--impl", "hyper", "--n", &n]);
-        hyper.extend(fake.login());
-        let mut hyper_parse = strings(&["short", "--impl", "hyper-parse", "--n", &n]);
-        hyper_parse.extend(fake.login());
-        let mut transport = strings(&["short", "--impl", "transport", "--n", &n]);
-        transport.extend(fake.login());
-        let mut transport_read = strings(&["short", "--impl", "transport-read", "--n", &n]);
-        transport_read.extend(fake.login());
-        let mut transport_map = strings(&["short", "--impl", "transport-map", "--n", &n]);
-        transport_map.extend(fake.login());
         let mut python = fake.login();
         python.extend(strings(&["--n", &self.sizes.python_short_n.to_string()]));
         // The Rust runners (ours, bare hyper, bare hyper reading the reply as workload 1's limit
         // does, and the SDK's transport alone, reading each event once, and with the mapping,
         // which split ours' time into its layers) run FAST_RUNS_FACTOR times as often; the
         // Python original takes a minute a run and is 80× off.
-        let rust_runs = self.sizes.runs * FAST_RUNS_FACTOR;
-        self.pair_runs(
-            results,
-            "short",
-            vec![
-                ("ours", Ok(self.ours(&ours))),
-                ("hyper", Ok(self.ours(&hyper))),
-                ("hyper-parse", Ok(self.ours(&hyper_parse))),
-                ("transport", Ok(self.ours(&transport))),
-                ("transport-read", Ok(self.ours(&transport_read))),
-                ("transport-map", Ok(self.ours(&transport_map))),
-                ("python", self.python_cmd("short.py", &python)),
-            ],
-            &[rust_runs, rust_runs, rust_runs, rust_runs, rust_runs, rust_runs, self.sizes.runs],
-        );
+        let rust = ["ours", "hyper", "hyper-parse", "transport", "transport-read", "transport-map"];
+        let mut cmds: Vec<(&str, Result<Cmd, String>)> = rust
+            .iter()
+            .map(|&implementation| {
+                let mut args = strings(&["short", "--impl", implementation, "--n", &n]);
+                args.extend(fake.login());
+                (implementation, Ok(self.ours(&args)))
+            })
+            .collect();
+        cmds.push(("python", self.python_cmd("short.py", &python)));
+        let mut runs = vec![self.sizes.runs * FAST_RUNS_FACTOR; rust.len()];
+        runs.push(self.sizes.runs);
+        self.pair_runs(results, "short", cmds, &runs);
         // The time ratio moves with the fake's and the VM's speed; the instructions a request
         // costs the client do not.
         if !self.sizes.smoke {
