@@ -224,6 +224,12 @@ impl<'a> RawSlot<'a> {
         RawSlot { event: None, payload: Some(data), raw: None }
     }
 
+    /// Events whose `raw` the caller sets once they are made (see
+    /// [`EventMapper::share_payload`]).
+    fn later() -> Self {
+        RawSlot { event: None, payload: None, raw: None }
+    }
+
     /// Events made from a backend event, or (`None`) from nothing received.
     fn event(event: Option<&'a BackendEvent>) -> Self {
         RawSlot { event, payload: None, raw: None }
@@ -431,7 +437,9 @@ impl EventMapper {
         if is_delta(&data) {
             if let Some(delta) = DeltaRef::parse(&data) {
                 if !self.terminated {
-                    self.map_delta(&data, delta, &mut RawSlot::payload(&data), out);
+                    let first = out.len();
+                    self.map_delta(&data, delta, &mut RawSlot::later(), out);
+                    self.share_payload(data, &mut out[first..]);
                 }
                 return Ok(());
             }
@@ -453,7 +461,10 @@ impl EventMapper {
                 && let Some(id) = started_response_id(&data)
             {
                 if !self.terminated {
-                    self.started(&id, &mut RawSlot::payload(&data), out);
+                    let first = out.len();
+                    self.started(&id, &mut RawSlot::later(), out);
+                    drop(id);
+                    self.share_payload(data, &mut out[first..]);
                 }
                 return Ok(());
             }
@@ -770,6 +781,21 @@ impl EventMapper {
         ev.response_id.clone_from(&self.response_id);
         ev.raw = raw;
         ev
+    }
+
+    /// Sets `data`, a payload read in place, as the `raw` of `events`, the events made from
+    /// it (when the mapper keeps `raw`): the last takes `data` itself, so the one event of a
+    /// delta costs no reference count update for its `raw`.
+    fn share_payload(&self, data: ByteString, events: &mut [StreamEvent]) {
+        if !self.keep_raw {
+            return;
+        }
+        if let Some((last, rest)) = events.split_last_mut() {
+            for event in rest {
+                event.raw = Some(RawJson::from_parsed(data.clone()));
+            }
+            last.raw = Some(RawJson::from_parsed(data));
+        }
     }
 
     fn ensure_started(&mut self, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
