@@ -75,9 +75,16 @@ pub(crate) struct Turn {
 /// and dropping a client waits for its own turns; either cuts short the few milliseconds
 /// ([`GATHER`]) the writer waits after a turn for others to write with it. (Another process
 /// sees a turn once it is written: within about [`GATHER`] of the answer.)
+///
+/// Nor is a turn lost when the store cannot take it (a full disk, a store another process
+/// keeps locked past the busy deadline): the writer keeps the turns of a failed write, in
+/// order, and writes them again before any later turn of their store, after a growing pause
+/// ([`RETRY_FIRST`] to [`RETRY_MAX`]), at once when a request continues a turn, and a last
+/// time when the recorder stops. Only past [`KEPT_MAX`] waiting turns are the oldest given up,
+/// with a warning.
 #[derive(Debug)]
 pub(crate) struct Recorder {
-    queue: Mutex<Option<(mpsc::Sender<Job>, JoinHandle<()>)>>,
+    queue: Mutex<Option<(mpsc::Sender<Message>, JoinHandle<()>)>>,
     submitted: std::sync::atomic::AtomicU64,
     written: std::sync::Arc<Written>,
 }
@@ -90,24 +97,74 @@ const DROP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Anyone who waits for the writes cuts it short ([`Recorder::hurry`]).
 const GATHER: std::time::Duration = std::time::Duration::from_millis(5);
 
+/// The first pause before turns whose write failed are written again.
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The longest pause between two attempts at turns whose write failed (the pause doubles
+/// from [`RETRY_FIRST`] up to it).
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How many turns whose write failed are kept for another attempt; past it the oldest are
+/// given up.
+const KEPT_MAX: usize = 10_000;
+
 /// A turn to write: its sequence number, the store, the turn.
 type Job = (u64, CompatStore, Turn);
+
+/// What the writer thread is handed.
+enum Message {
+    /// A completed turn.
+    Turn(Job),
+    /// Write the turns kept from a failed write now: a request continues a turn.
+    Retry,
+}
 
 /// How far the writer got: watched by async waiters, and by a condition variable for drops.
 #[derive(Debug)]
 struct Written {
-    watch: tokio::sync::watch::Sender<u64>,
-    done: Mutex<u64>,
+    watch: tokio::sync::watch::Sender<Progress>,
+    done: Mutex<Progress>,
     changed: std::sync::Condvar,
+    /// Turns whose write failed, kept for another attempt.
+    kept: std::sync::atomic::AtomicUsize,
+}
+
+/// What waiters watch.
+#[derive(Debug, Clone, Copy, Default)]
+struct Progress {
+    /// Every turn up to this sequence number has had its write attempted.
+    attempted: u64,
+    /// Rounds of writing the writer has finished (each after a batch of turns or a retry).
+    rounds: u64,
+}
+
+impl Progress {
+    /// Whether a waiter for turn `seq` may go on: it was attempted and, when the waiter asked
+    /// for the kept turns to be written again in the round after `retry_after`, that round
+    /// is over.
+    fn reached(&self, seq: u64, retry_after: Option<u64>) -> bool {
+        self.attempted >= seq && retry_after.is_none_or(|rounds| self.rounds > rounds)
+    }
 }
 
 impl Written {
-    fn mark(&self, seq: u64) {
+    fn update(&self, change: impl Fn(&mut Progress)) {
         let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
-        *done = (*done).max(seq);
+        change(&mut done);
         self.changed.notify_all();
         drop(done);
-        self.watch.send_modify(|written| *written = (*written).max(seq));
+        self.watch.send_modify(change);
+    }
+
+    /// Every turn up to `seq` had its write attempted.
+    fn mark(&self, seq: u64) {
+        self.update(|progress| progress.attempted = progress.attempted.max(seq));
+    }
+
+    /// The writer finished a round, with `kept` turns left to write again.
+    fn round_done(&self, kept: usize) {
+        self.kept.store(kept, std::sync::atomic::Ordering::SeqCst);
+        self.update(|progress| progress.rounds += 1);
     }
 }
 
@@ -129,9 +186,10 @@ impl Recorder {
             queue: Mutex::new(None),
             submitted: std::sync::atomic::AtomicU64::new(0),
             written: std::sync::Arc::new(Written {
-                watch: tokio::sync::watch::channel(0).0,
-                done: Mutex::new(0),
+                watch: tokio::sync::watch::channel(Progress::default()).0,
+                done: Mutex::new(Progress::default()),
                 changed: std::sync::Condvar::new(),
+                kept: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -141,23 +199,11 @@ impl Recorder {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         let seq = self.submitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         if queue.is_none() {
-            let (tx, rx) = mpsc::channel::<Job>();
+            let (tx, rx) = mpsc::channel::<Message>();
             let written = self.written.clone();
-            let spawned =
-                std::thread::Builder::new().name("oauth-codex-recorder".to_owned()).spawn(move || {
-                    while let Ok(first) = rx.recv() {
-                        std::thread::park_timeout(GATHER);
-                        let batch: Vec<Job> = std::iter::once(first).chain(rx.try_iter()).collect();
-                        // One transaction for each run of turns of one store.
-                        for run in batch.chunk_by(|a, b| a.1.same_handle(&b.1)) {
-                            // A panic in one write must not stop the others, nor leave a
-                            // continuing request waiting for a turn never marked written.
-                            let _ =
-                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_turns(run)));
-                            written.mark(run[run.len() - 1].0);
-                        }
-                    }
-                });
+            let spawned = std::thread::Builder::new()
+                .name("oauth-codex-recorder".to_owned())
+                .spawn(move || run_writer(&rx, &written));
             match spawned {
                 Ok(handle) => *queue = Some((tx, handle)),
                 Err(error) => {
@@ -168,7 +214,7 @@ impl Recorder {
             }
         }
         if let Some((tx, _)) = queue.as_ref()
-            && tx.send((seq, store, turn)).is_err()
+            && tx.send(Message::Turn((seq, store, turn))).is_err()
         {
             self.written.mark(seq);
         }
@@ -182,29 +228,45 @@ impl Recorder {
         }
     }
 
-    /// Waits until every turn submitted so far is written (or failed to be).
+    /// When turns of a failed write are kept, asks the writer to write them now, and returns
+    /// the rounds it had finished before (the waiter then waits for the next one).
+    fn retry_kept(&self) -> Option<u64> {
+        if self.written.kept.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let rounds = self.written.done.lock().unwrap_or_else(|p| p.into_inner()).rounds;
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let (tx, _) = queue.as_ref()?;
+        tx.send(Message::Retry).ok().map(|()| rounds)
+    }
+
+    /// Waits until every turn submitted so far is written, or its write was attempted and
+    /// failed; turns kept from a failed write are attempted again first.
     pub(crate) async fn written(&self) {
         let target = self.submitted.load(std::sync::atomic::Ordering::SeqCst);
-        if *self.written.watch.borrow() < target {
+        let mut watch = self.written.watch.subscribe();
+        let retry_after = self.retry_kept();
+        if !watch.borrow().reached(target, retry_after) {
             self.hurry();
         }
-        let mut written = self.written.watch.subscribe();
-        let _ = written.wait_for(|done| *done >= target).await;
+        let _ = watch.wait_for(|progress| progress.reached(target, retry_after)).await;
     }
 
     /// Blocks until the turn numbered `seq` (and every one before it) is written, for at most
-    /// [`DROP_WAIT`] (a store another process keeps locked must not hang a drop).
+    /// [`DROP_WAIT`] (a store another process keeps locked must not hang a drop); turns kept
+    /// from a failed write are attempted again first.
     fn wait_blocking(&self, seq: u64) {
+        let retry_after = if seq > 0 { self.retry_kept() } else { None };
         self.hurry();
         let done = self.written.done.lock().unwrap_or_else(|p| p.into_inner());
         let (done, waited) = self
             .written
             .changed
-            .wait_timeout_while(done, DROP_WAIT, |done| *done < seq)
+            .wait_timeout_while(done, DROP_WAIT, |done| !done.reached(seq, retry_after))
             .unwrap_or_else(|p| p.into_inner());
         if waited.timed_out() {
             tracing::warn!(
-                pending = seq - *done,
+                pending = seq.saturating_sub(done.attempted),
                 "responses are still being recorded for previous_response_id after {DROP_WAIT:?}; \
                  they are lost if the process exits before the store is free"
             );
@@ -224,10 +286,97 @@ impl Drop for Recorder {
     }
 }
 
-/// Stores turns of one store in one transaction. A failure is logged, not returned: the
-/// answers themselves were delivered.
-fn write_turns(run: &[Job]) {
-    let Some((_, store, _)) = run.first() else { return };
+/// The writer thread: writes the turns handed over, a batch at a time, and writes again the
+/// turns of a failed write (see [`Recorder`]) until they are written or the recorder stops.
+fn run_writer(rx: &mpsc::Receiver<Message>, written: &Written) {
+    // Turns whose write failed, oldest first: written before any later turn of their store,
+    // so that a turn continuing one of them finds it.
+    let mut kept: Vec<Job> = Vec::new();
+    let mut pause = RETRY_FIRST;
+    loop {
+        let first = if kept.is_empty() {
+            match rx.recv() {
+                Ok(message) => Some(message),
+                Err(mpsc::RecvError) => return,
+            }
+        } else {
+            match rx.recv_timeout(pause) {
+                Ok(message) => Some(message),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                // The recorder stops: one last attempt.
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let mut last = std::mem::take(&mut kept);
+                    write_batch(&mut last, &mut kept, written);
+                    if !kept.is_empty() {
+                        tracing::error!(
+                            responses = kept.len(),
+                            "gave up recording responses for previous_response_id: the store could not be written"
+                        );
+                    }
+                    return;
+                }
+            }
+        };
+        if matches!(first, Some(Message::Turn(_))) {
+            std::thread::park_timeout(GATHER);
+        }
+        let mut batch = std::mem::take(&mut kept);
+        let retrying = !batch.is_empty();
+        batch.extend(first.into_iter().chain(rx.try_iter()).filter_map(|message| match message {
+            Message::Turn(job) => Some(job),
+            Message::Retry => None,
+        }));
+        write_batch(&mut batch, &mut kept, written);
+        if kept.len() > KEPT_MAX {
+            let lost = kept.len() - KEPT_MAX;
+            kept.drain(..lost);
+            tracing::error!(
+                responses = lost,
+                "gave up recording responses for previous_response_id: the store could not be written"
+            );
+        }
+        pause = match (kept.is_empty(), retrying) {
+            (true, _) => RETRY_FIRST,
+            (false, true) => (pause * 2).min(RETRY_MAX),
+            (false, false) => pause,
+        };
+        written.round_done(kept.len());
+    }
+}
+
+/// Writes `batch` one transaction per run of turns of one store, moving the turns of each
+/// failed run to `kept`, and marks each run attempted. Once a store failed, its later turns
+/// in the batch are kept unattempted, so that its turns are written in order.
+fn write_batch(batch: &mut Vec<Job>, kept: &mut Vec<Job>, written: &Written) {
+    let mut failed: Vec<CompatStore> = Vec::new();
+    while !batch.is_empty() {
+        let len = batch
+            .windows(2)
+            .position(|pair| !pair[0].1.same_handle(&pair[1].1))
+            .map_or(batch.len(), |i| i + 1);
+        let run: Vec<Job> = batch.drain(..len).collect();
+        let store = run[0].1.clone();
+        let last = run[run.len() - 1].0;
+        if failed.iter().any(|f| f.same_handle(&store)) {
+            kept.extend(run);
+        } else {
+            // A panic in one write must not stop the others, nor leave a continuing request
+            // waiting for a turn never marked attempted; its turns are not written again.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_turns(&run)));
+            if let Ok(Err(())) = outcome {
+                kept.extend(run);
+                failed.push(store);
+            }
+        }
+        written.mark(last);
+    }
+}
+
+/// Stores turns of one store in one transaction. `Err` when the transaction failed, and
+/// none was written: the caller keeps them to write again. A turn the store refuses (its
+/// previous response unknown) is logged, not returned: the answers themselves were delivered.
+fn write_turns(run: &[Job]) -> Result<(), ()> {
+    let Some((_, store, _)) = run.first() else { return Ok(()) };
     let records: Vec<ResponseRecord<'_>> = run
         .iter()
         .map(|(_, _, turn)| turn)
@@ -244,12 +393,16 @@ fn write_turns(run: &[Job]) {
             for error in outcomes.into_iter().filter_map(Result::err) {
                 tracing::warn!(%error, "could not record the response for previous_response_id");
             }
+            Ok(())
         }
-        Err(error) => tracing::warn!(
-            %error,
-            responses = records.len(),
-            "could not record the responses for previous_response_id"
-        ),
+        Err(error) => {
+            tracing::warn!(
+                %error,
+                responses = records.len(),
+                "could not record the responses for previous_response_id; they are kept and written again"
+            );
+            Err(())
+        }
     }
 }
 

@@ -172,6 +172,72 @@ fn a_dropped_client_has_written_its_turns() {
     }
 }
 
+/// A turn the store cannot take (here every insert of a response is refused, as on a full
+/// disk) is kept, not lost: while the store refuses it a request continuing it finds nothing,
+/// and once the store takes writes again, the next request continuing it, the drop of the
+/// client that made it, or the recorder's own next attempt writes it.
+#[test]
+fn a_turn_the_store_refused_is_written_once_it_can_be() {
+    let env = env();
+    let store =
+        codex_compat::CompatStore::open(codex_compat::StorageLocation::dir(env.compat.path())).unwrap();
+    let db = rusqlite::Connection::open(env.compat.path().join(codex_compat::DATABASE_FILE)).unwrap();
+    let refuse = || {
+        db.execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON responses BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
+        )
+        .unwrap()
+    };
+    let allow = || db.execute_batch("DROP TRIGGER refuse").unwrap();
+    // Another client stays alive, as in a_dropped_client_has_written_its_turns.
+    let _other = env.builder().build().unwrap();
+    let client = env.builder().build().unwrap();
+    let answer = |id: &str, previous: Option<&str>| {
+        env.codex.enqueue(Reply::stream(Script::new(id).text("ok").completed()));
+        let mut params = ResponseCreateParams::new("gpt-5.2-codex", format!("Turn {id}."));
+        params.previous_response_id = previous.map(str::to_owned);
+        env.rt.block_on(client.responses().create(params))
+    };
+    let continuing = |previous: &str| {
+        let mut params = ResponseCreateParams::new("gpt-5.2-codex", "And then?");
+        params.previous_response_id = Some(previous.to_owned());
+        env.rt.block_on(client.responses().create(params))
+    };
+
+    refuse();
+    assert_eq!(
+        answer("resp_refused1", None).unwrap().id,
+        "resp_refused1",
+        "the answer does not wait for the disk"
+    );
+    let refused = continuing("resp_refused1").unwrap_err();
+    assert!(matches!(refused, Error::Continuity { .. }), "{refused}");
+    allow();
+    let next = answer("resp_after1", Some("resp_refused1")).unwrap();
+    assert_eq!(next.previous_response_id.as_deref(), Some("resp_refused1"));
+    let body = env.codex.requests().last().unwrap().json.clone().unwrap();
+    assert_eq!(body["input"].as_array().unwrap().len(), 3, "the kept turn's input and output, then its own");
+
+    // Nothing asks for it: the recorder tries again on its own, after a pause.
+    refuse();
+    answer("resp_refused2", None).unwrap();
+    assert!(matches!(continuing("resp_refused2"), Err(Error::Continuity { .. })));
+    allow();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !store.conversations().contains("resp_refused2").unwrap() {
+        assert!(std::time::Instant::now() < deadline, "the kept turn was never written again");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    refuse();
+    answer("resp_refused3", None).unwrap();
+    assert!(matches!(continuing("resp_refused3"), Err(Error::Continuity { .. })));
+    allow();
+    drop(client);
+    assert!(store.conversations().contains("resp_refused3").unwrap(), "written when its client was dropped");
+    assert_eq!(store.conversations().expand("resp_after1", &[]).unwrap().len(), 4, "both turns, in order");
+}
+
 /// The recorder writes the turns it gathers one transaction per store: turns of clients with
 /// different stores, handed over in turn within one gathering, each land in their own store.
 #[test]
