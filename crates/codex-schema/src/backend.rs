@@ -1063,14 +1063,15 @@ pub(crate) fn response_text<'a>(data: &'a str, terminal: &TerminalRef<'a>) -> Op
     (text.starts_with('{') && text.ends_with('}')).then_some(text)
 }
 
-/// Whether `item`, an item's JSON text, may read as [`Item::FunctionCall`]: whether it is not
-/// an object or any of its `type` keys may hold `"function_call"`.
-pub(crate) fn may_be_function_call(item: &str) -> bool {
+/// Whether `item`, an item's JSON text, may be a tool call ([`Item::FunctionCall`] or a custom
+/// tool's `custom_tool_call`): whether it is not an object or any of its `type` keys may hold
+/// `"function_call"` or `"custom_tool_call"`.
+pub(crate) fn may_be_tool_call(item: &str) -> bool {
     use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
 
     use crate::tagged::StrSeed;
 
-    /// The item's keys: an error when a `type` may be `function_call`.
+    /// The item's keys: an error when a `type` may be `function_call` or `custom_tool_call`.
     struct Types;
 
     impl<'de> Visitor<'de> for Types {
@@ -1086,10 +1087,11 @@ pub(crate) fn may_be_function_call(item: &str) -> bool {
                     map.next_value::<IgnoredAny>()?;
                     continue;
                 }
-                // A string with escapes may spell `function_call` too.
+                // A string with escapes may spell either too.
                 let value = map.next_value::<&RawValue>()?.get();
-                if value == r#""function_call""# || (value.starts_with('"') && value.contains('\\')) {
-                    return Err(A::Error::custom("may be a function call"));
+                let call = value == r#""function_call""# || value == r#""custom_tool_call""#;
+                if call || (value.starts_with('"') && value.contains('\\')) {
+                    return Err(A::Error::custom("may be a tool call"));
                 }
             }
             Ok(())

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::response::{ToolCall, ToolCallKind};
 use crate::tagged::{read_with_extra, tagged_enum};
 
 /// Who speaks a message.
@@ -584,12 +585,15 @@ impl From<ReasoningItem> for Item {
     }
 }
 
-/// The result of running a tool the model asked for; becomes a `function_call_output` item.
+/// The result of running a tool the model asked for; becomes a `function_call_output` item
+/// (a `custom_tool_call_output` for a custom tool).
 ///
 /// ```
 /// use codex_schema::{Item, ToolResult};
 /// let item: Item = ToolResult::new("call_1", r#"{"temp": 21}"#).into();
 /// assert_eq!(item.type_name(), Some("function_call_output"));
+/// let item: Item = ToolResult::custom("call_2", "Applied.").into();
+/// assert_eq!(item.type_name(), Some("custom_tool_call_output"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -598,15 +602,30 @@ pub struct ToolResult {
     pub call_id: String,
     /// The result text (often JSON).
     pub output: String,
+    /// The kind of tool that was called; absent in JSON for a function tool.
+    #[serde(default, skip_serializing_if = "ToolCallKind::is_function")]
+    pub kind: ToolCallKind,
 }
 
 impl ToolResult {
-    /// A tool result.
+    /// The result of a function tool call.
     pub fn new(call_id: impl Into<String>, output: impl Into<String>) -> Self {
-        ToolResult { call_id: call_id.into(), output: output.into() }
+        ToolResult { call_id: call_id.into(), output: output.into(), kind: ToolCallKind::Function }
+    }
+
+    /// The result of a custom tool call.
+    pub fn custom(call_id: impl Into<String>, output: impl Into<String>) -> Self {
+        ToolResult { call_id: call_id.into(), output: output.into(), kind: ToolCallKind::Custom }
+    }
+
+    /// The result of `call`, of the item type its kind of tool answers with.
+    pub fn for_call(call: &ToolCall, output: impl Into<String>) -> Self {
+        ToolResult { call_id: call.call_id.clone(), output: output.into(), kind: call.kind }
     }
 }
 
+/// A `function_call_output` whatever the result's kind (`Item::from` picks the item type by
+/// kind).
 impl From<ToolResult> for FunctionCallOutput {
     fn from(result: ToolResult) -> Self {
         FunctionCallOutput {
@@ -621,7 +640,14 @@ impl From<ToolResult> for FunctionCallOutput {
 
 impl From<ToolResult> for Item {
     fn from(result: ToolResult) -> Self {
-        Item::FunctionCallOutput(result.into())
+        match result.kind {
+            ToolCallKind::Function => Item::FunctionCallOutput(result.into()),
+            ToolCallKind::Custom => Item::Unknown(serde_json::json!({
+                "type": "custom_tool_call_output",
+                "call_id": result.call_id,
+                "output": result.output,
+            })),
+        }
     }
 }
 

@@ -70,7 +70,9 @@ pub use request::{
     FunctionTool, Input, Reasoning, ReasoningEffort, ReasoningSummary, ResponseCreateParams, ResponseFormat,
     Tool, ToolChoice, Truncation, Verbosity,
 };
-pub use response::{BackendUsage, FinishReason, Response, ResponseError, TokenDetails, ToolCall, Usage};
+pub use response::{
+    BackendUsage, FinishReason, Response, ResponseError, TokenDetails, ToolCall, ToolCallKind, Usage,
+};
 pub use stream::{
     EventMapper, ResponseAccumulator, SchemaVersion, StreamClosedEarly, StreamEvent, StreamEventType,
 };

@@ -128,6 +128,25 @@ impl Tool {
     }
 }
 
+impl Tool {
+    /// A custom (freeform) tool: the model calls it with free-form text rather than JSON
+    /// arguments (a `custom_tool_call`, answered with a `custom_tool_call_output`; see
+    /// [`ToolCall::custom`](crate::ToolCall::custom)). Add a `format` (a grammar) to the
+    /// value of [`Tool::Other`] directly when the input must follow one.
+    ///
+    /// ```
+    /// use codex_schema::Tool;
+    /// let tool = Tool::custom("apply_patch", "Edit files with a patch.");
+    /// let json = serde_json::to_value(&tool).unwrap();
+    /// assert_eq!(json, serde_json::json!({"type": "custom", "name": "apply_patch", "description": "Edit files with a patch."}));
+    /// ```
+    pub fn custom(name: impl Into<String>, description: impl Into<String>) -> Tool {
+        Tool::Other(
+            serde_json::json!({"type": "custom", "name": name.into(), "description": description.into()}),
+        )
+    }
+}
+
 impl From<FunctionTool> for Tool {
     fn from(tool: FunctionTool) -> Self {
         Tool::Function(tool)

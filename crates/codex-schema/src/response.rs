@@ -345,6 +345,26 @@ pub enum FinishReason {
     Error,
 }
 
+/// Which kind of tool a [`ToolCall`] calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ToolCallKind {
+    /// A function tool (`function_call`): the arguments are JSON text.
+    #[default]
+    Function,
+    /// A custom (freeform) tool (`custom_tool_call`, such as `apply_patch`): the arguments
+    /// are the call's free-form `input` text, and its answer is a `custom_tool_call_output`.
+    Custom,
+}
+
+impl ToolCallKind {
+    /// Whether this is [`ToolCallKind::Function`] (the default, left out of JSON).
+    pub fn is_function(&self) -> bool {
+        *self == ToolCallKind::Function
+    }
+}
+
 /// A tool call the model asked for, with its arguments parsed when they are valid JSON.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -354,21 +374,39 @@ pub struct ToolCall {
     pub id: Option<String>,
     /// The id to answer with (`ToolResult::call_id`).
     pub call_id: String,
-    /// The function's name.
+    /// The tool's name.
     pub name: String,
-    /// The arguments as JSON text.
+    /// The arguments as JSON text; for a custom tool, its free-form input.
     #[serde(default)]
     pub arguments: String,
-    /// The arguments parsed, or `None` when the text is not valid JSON.
+    /// The arguments parsed, or `None` when the text is not valid JSON (always `None` for a
+    /// custom tool).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parsed_arguments: Option<Value>,
+    /// A function tool or a custom one; absent in JSON for a function tool.
+    #[serde(default, skip_serializing_if = "ToolCallKind::is_function")]
+    pub kind: ToolCallKind,
 }
 
 impl ToolCall {
-    /// A tool call; `parsed_arguments` is filled from `arguments`.
+    /// A function tool call; `parsed_arguments` is filled from `arguments`.
     pub fn new(id: Option<String>, call_id: String, name: String, arguments: String) -> Self {
         let parsed_arguments = serde_json::from_str(&arguments).ok();
-        ToolCall { id, call_id, name, arguments, parsed_arguments }
+        ToolCall { id, call_id, name, arguments, parsed_arguments, kind: ToolCallKind::Function }
+    }
+
+    /// A custom tool call, whose `input` is free-form text (kept in `arguments`, not parsed).
+    ///
+    /// ```
+    /// use codex_schema::{Item, ToolCall, ToolCallKind, ToolResult};
+    /// let call = ToolCall::custom(None, "call_1".into(), "apply_patch".into(), "*** Begin Patch".into());
+    /// assert_eq!(call.kind, ToolCallKind::Custom);
+    /// assert!(call.parsed_arguments.is_none(), "a custom call's input is free-form text");
+    /// let answer: Item = ToolResult::for_call(&call, "Done.").into();
+    /// assert_eq!(answer.type_name(), Some("custom_tool_call_output"));
+    /// ```
+    pub fn custom(id: Option<String>, call_id: String, name: String, input: String) -> Self {
+        ToolCall { id, call_id, name, arguments: input, parsed_arguments: None, kind: ToolCallKind::Custom }
     }
 }
 

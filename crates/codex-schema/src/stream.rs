@@ -30,7 +30,7 @@ use serde_json::Value;
 use crate::backend::{
     ARGUMENTS_DONE, ArgumentsDoneRef, BackendEvent, BackendResponse, DeltaRef, ItemEventRef, NotJsonError,
     OUTPUT_ITEM_ADDED, OUTPUT_ITEM_DONE, STARTED, TERMINAL, TerminalRef, is_delta, leading_type,
-    may_be_function_call, response_text, started_response_id, type_repeats,
+    may_be_tool_call, response_text, started_response_id, type_repeats,
 };
 use crate::items::{ContentPart, Item, Message, MessageContent, Role};
 use crate::raw::RawJson;
@@ -192,6 +192,8 @@ struct CallState {
     call_id: Option<Arc<str>>,
     name: Option<Arc<str>>,
     arguments: String,
+    /// A custom tool's call (`custom_tool_call`): `arguments` is its free-form input.
+    custom: bool,
     started: bool,
     done: bool,
 }
@@ -201,6 +203,62 @@ impl CallState {
         self.call_id.clone().or_else(|| self.item_id.clone())
     }
 }
+
+/// A tool call item: a `function_call`, or a custom tool's `custom_tool_call` (an
+/// [`Item::Unknown`] to the item types), whose `input` is its argument text.
+struct CallItem<'a> {
+    id: Option<&'a str>,
+    call_id: Option<&'a str>,
+    name: Option<&'a str>,
+    arguments: &'a str,
+    custom: bool,
+}
+
+impl<'a> CallItem<'a> {
+    fn of(item: &'a Item) -> Option<Self> {
+        match item {
+            Item::FunctionCall(call) => Some(CallItem {
+                id: call.id.as_deref(),
+                call_id: Some(&call.call_id),
+                name: Some(&call.name),
+                arguments: &call.arguments,
+                custom: false,
+            }),
+            Item::Unknown(raw) if raw.get("type").and_then(Value::as_str) == Some(CUSTOM_TOOL_CALL) => {
+                let text = |key: &str| raw.get(key).and_then(Value::as_str);
+                Some(CallItem {
+                    id: text("id"),
+                    call_id: text("call_id"),
+                    name: text("name"),
+                    arguments: text("input").unwrap_or_default(),
+                    custom: true,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Sets what the item says of its call in `mapper`'s state (its argument text unless it
+    /// has none and the state has some), and returns the call's index.
+    fn update(&self, mapper: &mut EventMapper) -> usize {
+        let index = mapper.call_index(self.id, self.call_id);
+        let state = &mut mapper.calls[index];
+        state.custom |= self.custom;
+        if let Some(call_id) = self.call_id {
+            state.call_id = Some(call_id.into());
+        }
+        if let Some(name) = self.name {
+            state.name = Some(name.into());
+        }
+        if !self.arguments.is_empty() || state.arguments.is_empty() {
+            self.arguments.clone_into(&mut state.arguments);
+        }
+        index
+    }
+}
+
+/// The `type` of a custom tool's call item.
+const CUSTOM_TOOL_CALL: &str = "custom_tool_call";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ReasoningKey {
@@ -374,6 +432,7 @@ impl EventMapper {
                     e.item_id.as_deref(),
                     e.call_id.as_deref(),
                     ByteString::from(e.delta),
+                    false,
                     source,
                     out,
                 );
@@ -489,8 +548,8 @@ impl EventMapper {
             OUTPUT_ITEM_ADDED => {
                 let Some(added) = parse_tagged_rest::<ItemEventRef<'_>>(data, tag) else { return false };
                 let text = added.item.get();
-                if may_be_function_call(text) {
-                    // Only a function call is read: it starts a tool call.
+                if may_be_tool_call(text) {
+                    // Only a tool call is read: it starts a tool call.
                     let Ok(item) = Item::from_json_str(text) else { return false };
                     self.output_item_added(&item, &mut slot(), out);
                 } else {
@@ -503,7 +562,7 @@ impl EventMapper {
                     field.as_ref().map(|s| &*s.0)
                 }
                 let ids = (text(&done.item_id), text(&done.call_id));
-                self.arguments_done(ids, text(&done.name), &done.arguments, &mut slot(), out);
+                self.arguments_done(ids, text(&done.name), &done.arguments, false, &mut slot(), out);
             }
             OUTPUT_ITEM_DONE => {
                 let Some(done) = parse_tagged_rest::<ItemEventRef<'_>>(data, tag) else { return false };
@@ -550,8 +609,6 @@ impl EventMapper {
         "response.reasoning_summary_part.done",
         "response.reasoning_summary_text.done",
         "response.reasoning_text.done",
-        "response.custom_tool_call_input.delta",
-        "response.custom_tool_call_input.done",
         "codex.rate_limits",
         "keepalive",
     ];
@@ -574,7 +631,14 @@ impl EventMapper {
                 self.text_delta(item_id.as_deref(), shared(delta), source, out)
             }
             DeltaRef::Arguments { item_id, call_id, delta } => {
-                self.arguments_delta(item_id.as_deref(), call_id.as_deref(), shared(delta), source, out);
+                self.arguments_delta(
+                    item_id.as_deref(),
+                    call_id.as_deref(),
+                    shared(delta),
+                    false,
+                    source,
+                    out,
+                );
             }
         }
     }
@@ -599,18 +663,22 @@ impl EventMapper {
         }
     }
 
-    /// `response.function_call_arguments.delta`, whether the event was borrowed or given.
+    /// `response.function_call_arguments.delta` (or, `custom`,
+    /// `response.custom_tool_call_input.delta`), whether the event was borrowed or given.
     fn arguments_delta(
         &mut self,
         item_id: Option<&str>,
         call_id: Option<&str>,
         delta: ByteString,
+        custom: bool,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
         self.ensure_started(source, out);
         let index = self.call_index(item_id, call_id);
-        self.calls[index].arguments.push_str(&delta);
+        let state = &mut self.calls[index];
+        state.custom |= custom;
+        state.arguments.push_str(&delta);
         self.start_call(index, source, out);
         let state = &self.calls[index];
         let ev = self.push_event(StreamEventType::ToolCallArgumentsDelta, source, out);
@@ -627,35 +695,32 @@ impl EventMapper {
         self.ensure_started(source, out);
     }
 
-    /// `response.output_item.added`: a function call starts a tool call; nothing else of an
-    /// added item is mapped.
+    /// `response.output_item.added`: a function call or a custom tool's call starts a tool
+    /// call; nothing else of an added item is mapped.
     fn output_item_added(&mut self, item: &Item, source: &mut RawSlot<'_>, out: &mut Vec<StreamEvent>) {
         self.ensure_started(source, out);
-        if let Item::FunctionCall(call) = item {
-            let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
-            let state = &mut self.calls[index];
-            state.call_id = Some(call.call_id.as_str().into());
-            state.name = Some(call.name.as_str().into());
-            if !call.arguments.is_empty() {
-                state.arguments.clone_from(&call.arguments);
-            }
+        if let Some(call) = CallItem::of(item) {
+            let index = call.update(self);
             self.start_call(index, source, out);
         }
     }
 
-    /// `response.function_call_arguments.done` for the call with these item and call ids: its
+    /// `response.function_call_arguments.done` (or, `custom`,
+    /// `response.custom_tool_call_input.done`) for the call with these item and call ids: its
     /// whole argument text, and its name when given.
     fn arguments_done(
         &mut self,
         (item_id, call_id): (Option<&str>, Option<&str>),
         name: Option<&str>,
         arguments: &str,
+        custom: bool,
         source: &mut RawSlot<'_>,
         out: &mut Vec<StreamEvent>,
     ) {
         self.ensure_started(source, out);
         let index = self.call_index(item_id, call_id);
         let state = &mut self.calls[index];
+        state.custom |= custom;
         arguments.clone_into(&mut state.arguments);
         if let Some(name) = name {
             state.name = Some(name.into());
@@ -706,13 +771,28 @@ impl EventMapper {
                     e.item_id.as_deref(),
                     e.call_id.as_deref(),
                     e.delta.as_str().into(),
+                    false,
                     source,
                     out,
                 );
             }
             BackendEvent::FunctionCallArgumentsDone(e) => {
                 let ids = (e.item_id.as_deref(), e.call_id.as_deref());
-                self.arguments_done(ids, e.name.as_deref(), &e.arguments, source, out);
+                self.arguments_done(ids, e.name.as_deref(), &e.arguments, false, source, out);
+            }
+            BackendEvent::CustomToolCallInputDelta(e) => {
+                self.arguments_delta(
+                    e.item_id.as_deref(),
+                    e.call_id.as_deref(),
+                    e.delta.as_str().into(),
+                    true,
+                    source,
+                    out,
+                );
+            }
+            BackendEvent::CustomToolCallInputDone(e) => {
+                let ids = (e.item_id.as_deref(), e.call_id.as_deref());
+                self.arguments_done(ids, None, &e.input, true, source, out);
             }
             BackendEvent::OutputItemDone(e) => self.output_item_done(e.item.clone(), None, source, out),
             BackendEvent::Completed(e) => {
@@ -848,12 +928,12 @@ impl EventMapper {
         let state = &self.calls[index];
         let call_id = state.id().unwrap_or_else(|| Arc::from(""));
         let name = state.name.clone().unwrap_or_else(|| Arc::from(""));
-        let call = ToolCall::new(
-            state.item_id.as_deref().map(str::to_owned),
-            call_id.to_string(),
-            name.to_string(),
-            state.arguments.clone(),
-        );
+        let item_id = state.item_id.as_deref().map(str::to_owned);
+        let call = if state.custom {
+            ToolCall::custom(item_id, call_id.to_string(), name.to_string(), state.arguments.clone())
+        } else {
+            ToolCall::new(item_id, call_id.to_string(), name.to_string(), state.arguments.clone())
+        };
         let ev = self.push_event(StreamEventType::ToolCallDone, source, out);
         ev.call_id = Some(call_id);
         ev.name = Some(name);
@@ -910,17 +990,12 @@ impl EventMapper {
                 }
                 self.push_event(StreamEventType::ReasoningDone, source, out);
             }
-            Item::FunctionCall(call) => {
-                let index = self.call_index(call.id.as_deref(), Some(&call.call_id));
-                let state = &mut self.calls[index];
-                state.call_id = Some(call.call_id.as_str().into());
-                state.name = Some(call.name.as_str().into());
-                if !call.arguments.is_empty() || state.arguments.is_empty() {
-                    state.arguments.clone_from(&call.arguments);
+            _ => {
+                if let Some(call) = CallItem::of(item) {
+                    let index = call.update(self);
+                    self.finish_call(index, source, out);
                 }
-                self.finish_call(index, source, out);
             }
-            _ => {}
         }
     }
 

@@ -72,6 +72,10 @@ fn every_known_event_type_maps_the_same_first_and_mid_stream() {
                    "part": {"type": "output_text", "text": "t"}, "message": "m", "code": "c",
                    "item": {"type": "function_call", "id": "i1", "call_id": "c1", "name": "f", "arguments": "{}"},
                    "response": {"id": "resp_1", "status": "completed", "usage": {"input_tokens": 1, "output_tokens": 2}}}),
+            json!({"type": tag, "item_id": "i1", "output_index": 0, "delta": "d", "input": "x", "call_id": "c1",
+                   "item": {"type": "custom_tool_call", "id": "i1", "call_id": "c1", "name": "apply_patch", "input": "x"},
+                   "response": {"id": "resp_1", "status": "completed", "output": [
+                       {"type": "custom_tool_call", "id": "i1", "call_id": "c1", "name": "apply_patch", "input": "x"}]}}),
         ];
         for sample in &samples {
             assert_paths_agree(&frames_of(std::slice::from_ref(sample)), true);

@@ -2,7 +2,8 @@
 //! whole, early ends, errors, and nothing after the end.
 
 use codex_schema::{
-    BackendEvent, EventMapper, FinishReason, Response, StreamClosedEarly, StreamEvent, StreamEventType,
+    BackendEvent, EventMapper, FinishReason, Item, Response, StreamClosedEarly, StreamEvent, StreamEventType,
+    ToolCallKind, ToolResult,
 };
 use serde_json::json;
 
@@ -84,6 +85,92 @@ fn deltas_without_added_still_start_the_call_first() {
     let done = events.iter().find(|e| e.kind == StreamEventType::ToolCallDone).unwrap();
     assert_eq!(done.tool_call.as_ref().unwrap().call_id, "c9");
     assert_eq!(done.tool_call.as_ref().unwrap().arguments, "{\"x\":true}");
+}
+
+/// A custom (freeform) tool's call is a tool call like a function's: started when its item is
+/// added, its input streamed as argument deltas, done with its item; the call says it is a
+/// custom one, its input is not parsed, and its answer is a `custom_tool_call_output`.
+#[test]
+fn a_custom_tool_call_streams_as_a_tool_call_of_its_kind() {
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch";
+    let mut mapper = EventMapper::new();
+    let events = map_all(
+        &mut mapper,
+        &[
+            json!({"type": "response.created", "response": {"id": "r"}}),
+            json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "custom_tool_call", "id": "ctc_1", "call_id": "call_p", "name": "apply_patch", "input": ""}}),
+            json!({"type": "response.custom_tool_call_input.delta", "item_id": "ctc_1", "output_index": 0, "delta": &patch[..16]}),
+            json!({"type": "response.custom_tool_call_input.delta", "item_id": "ctc_1", "output_index": 0, "delta": &patch[16..]}),
+            json!({"type": "response.custom_tool_call_input.done", "item_id": "ctc_1", "output_index": 0, "input": patch}),
+            json!({"type": "response.output_item.done", "output_index": 0, "item": {"type": "custom_tool_call", "id": "ctc_1", "call_id": "call_p", "name": "apply_patch", "input": patch, "status": "completed"}}),
+            completed("r"),
+        ],
+    );
+    assert_eq!(
+        kinds(&events),
+        [
+            StreamEventType::ResponseStarted,
+            StreamEventType::ToolCallStarted,
+            StreamEventType::ToolCallArgumentsDelta,
+            StreamEventType::ToolCallArgumentsDelta,
+            StreamEventType::ToolCallDone,
+            StreamEventType::ResponseCompleted
+        ]
+    );
+    assert_eq!(events[1].call_id.as_deref(), Some("call_p"));
+    assert_eq!(events[1].name.as_deref(), Some("apply_patch"));
+    assert_eq!(events[2].delta.as_deref(), Some(&patch[..16]));
+    let response = Response::from_events(&events);
+    assert_eq!(response.finish_reason, Some(FinishReason::ToolCalls));
+    let call = &response.tool_calls[0];
+    assert_eq!(
+        (call.kind, call.call_id.as_str(), call.name.as_str()),
+        (ToolCallKind::Custom, "call_p", "apply_patch")
+    );
+    assert_eq!(call.arguments, patch);
+    assert_eq!(call.parsed_arguments, None);
+    let done = serde_json::to_value(events[4].tool_call.as_deref().unwrap()).unwrap();
+    assert_eq!(done["kind"], "custom", "the v1 event says which kind of tool it calls");
+    let answer = serde_json::to_value(Item::from(ToolResult::for_call(call, "Applied."))).unwrap();
+    assert_eq!(answer, json!({"type": "custom_tool_call_output", "call_id": "call_p", "output": "Applied."}));
+}
+
+/// Whichever source a custom call's input comes from (its input events alone, or its done
+/// item alone) gives the same call; a function call's JSON leaves `kind` out.
+#[test]
+fn a_custom_tool_calls_input_comes_from_whichever_source_arrives() {
+    let item =
+        json!({"type": "custom_tool_call", "id": "ctc", "call_id": "c1", "name": "shell", "input": "ls -la"});
+    let sources = [
+        vec![json!({"type": "response.output_item.done", "item": item})],
+        vec![
+            json!({"type": "response.output_item.added", "item": {"type": "custom_tool_call", "id": "ctc", "call_id": "c1", "name": "shell", "input": ""}}),
+            json!({"type": "response.custom_tool_call_input.done", "item_id": "ctc", "input": "ls -la"}),
+        ],
+    ];
+    for events in sources {
+        let mut mapper = EventMapper::new();
+        let mut all = events.clone();
+        all.push(completed("r"));
+        let response = Response::from_events(&map_all(&mut mapper, &all));
+        let call = &response.tool_calls[0];
+        assert_eq!(
+            (call.kind, call.arguments.as_str(), call.name.as_str()),
+            (ToolCallKind::Custom, "ls -la", "shell"),
+            "{events:?}"
+        );
+    }
+    let mut mapper = EventMapper::new();
+    let events = map_all(
+        &mut mapper,
+        &[
+            json!({"type": "response.output_item.done", "item": {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"}}),
+            completed("r"),
+        ],
+    );
+    let call = Response::from_events(&events).tool_calls[0].clone();
+    assert_eq!(call.kind, ToolCallKind::Function);
+    assert!(serde_json::to_value(&call).unwrap().get("kind").is_none());
 }
 
 #[test]

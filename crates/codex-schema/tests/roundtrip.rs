@@ -4,7 +4,7 @@
 use codex_schema::{
     BackendEvent, ContentPart, FinishReason, FunctionCall, FunctionCallOutput, FunctionOutput, InputImage,
     InputText, Item, Message, MessageContent, OutputText, ReasoningItem, Refusal, Response, ResponseError,
-    Role, ToolCall, Usage,
+    Role, ToolCall, ToolCallKind, Usage,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -153,13 +153,15 @@ fn finish_reason() -> impl Strategy<Value = FinishReason> {
 
 fn tool_call() -> impl Strategy<Value = ToolCall> {
     let parsed = option::of(json_value().prop_filter("null reads back as absent", |v| !v.is_null()));
-    (opt_text(), text(), text(), text(), parsed).prop_map(
-        |(id, call_id, name, arguments, parsed_arguments)| ToolCall {
+    let kind = prop_oneof![Just(ToolCallKind::Function), Just(ToolCallKind::Custom)];
+    (opt_text(), text(), text(), text(), parsed, kind).prop_map(
+        |(id, call_id, name, arguments, parsed_arguments, kind)| ToolCall {
             id,
             call_id,
             name,
             arguments,
             parsed_arguments,
+            kind,
         },
     )
 }
