@@ -289,6 +289,27 @@ impl Script {
         self
     }
 
+    /// A custom (freeform) tool's call, such as `apply_patch`: its input streams in pieces
+    /// (`response.custom_tool_call_input.delta`, then `.done`), then `output_item.done`.
+    pub fn custom_tool_call(mut self, call_id: &str, name: &str, input: &str) -> Script {
+        let index = self.next_index();
+        let item_id = format!("ctc_{}_{index}", self.id);
+        self.events.push(json!({"type": "response.output_item.added", "output_index": index, "item": {
+            "type": "custom_tool_call", "id": item_id, "call_id": call_id, "name": name, "input": "",
+            "status": "in_progress"}}));
+        let chars: Vec<char> = input.chars().collect();
+        for piece in chars.chunks(8) {
+            self.events.push(json!({"type": "response.custom_tool_call_input.delta", "item_id": item_id,
+                "output_index": index, "delta": piece.iter().collect::<String>()}));
+        }
+        self.events.push(json!({"type": "response.custom_tool_call_input.done", "item_id": item_id,
+            "output_index": index, "input": input}));
+        self.events.push(json!({"type": "response.output_item.done", "output_index": index, "item": {
+            "type": "custom_tool_call", "id": item_id, "call_id": call_id, "name": name, "input": input,
+            "status": "completed"}}));
+        self
+    }
+
     /// Ends with `response.completed` (with usage) and returns the events.
     pub fn completed(mut self) -> Vec<Value> {
         let response = self.final_response("completed");

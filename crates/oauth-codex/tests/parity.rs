@@ -10,7 +10,7 @@ use codex_testkit::{Faults, Reply, Script};
 use futures_util::StreamExt;
 use oauth_codex::{
     AsyncOAuthCodexClient, ClientBuilder, Error, ErrorKind, FinishReason, OAuthCodexClient, Response,
-    ResponseCreateParams, StreamEvent, StreamEventType, ValidationMode, WarningCode,
+    ResponseCreateParams, StreamEvent, StreamEventType, ToolCallKind, ValidationMode, WarningCode,
 };
 use serde_json::{Value, json};
 
@@ -397,6 +397,63 @@ fn a_tool_loop_with_rust_closures() {
     assert!(
         matches!(error, Error::ToolCallRequired { ref tool_calls } if tool_calls[0].call_id == "call_9"),
         "{error}"
+    );
+}
+
+/// A custom (freeform) tool, such as Codex's `apply_patch`: its definition goes out as a
+/// `custom` tool, its call streams as tool-call events of kind `custom` (the input in pieces,
+/// unparsed), the tool loop runs its closure on the input and answers with a
+/// `custom_tool_call_output`.
+#[test]
+fn a_custom_tool_streams_and_runs_in_the_tool_loop() {
+    let env = env();
+    let [async_face, _] = Face::both(&env, |b| b);
+    let Face::Async(client) = async_face else { unreachable!() };
+    let patch = "*** Begin Patch\n*** Add File: hello.txt\n+Hello, world.\n*** End Patch\n";
+
+    env.codex.enqueue(Reply::stream(
+        Script::new("r1").custom_tool_call("call_p", "apply_patch", patch).completed(),
+    ));
+    let events: Vec<StreamEvent> = env.rt.block_on(async {
+        let stream = client.responses().stream(params()).await.unwrap();
+        stream.map(Result::unwrap).collect().await
+    });
+    let input: String = events
+        .iter()
+        .filter(|e| e.kind == StreamEventType::ToolCallArgumentsDelta)
+        .map(|e| e.delta.as_deref().unwrap())
+        .collect();
+    assert_eq!(input, patch, "the input streams in pieces");
+    let done = events.iter().find(|e| e.kind == StreamEventType::ToolCallDone).unwrap();
+    let call = done.tool_call.as_deref().unwrap();
+    assert_eq!(
+        (call.kind, call.name.as_str(), call.arguments.as_str()),
+        (ToolCallKind::Custom, "apply_patch", patch)
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last.finish_reason, Some(FinishReason::ToolCalls));
+
+    let tools = oauth_codex::ToolBox::new().custom_tool("apply_patch", "Edit files with a patch.", |input| {
+        Ok(format!("applied {} lines", input.lines().count()))
+    });
+    env.codex.enqueue(Reply::stream(
+        Script::new("r2").custom_tool_call("call_q", "apply_patch", patch).completed(),
+    ));
+    env.codex.enqueue(Reply::stream(Script::new("r3").text("Created hello.txt.").completed()));
+    let answer = env.rt.block_on(client.responses().run_tools(params(), &tools, 3)).unwrap();
+    assert_eq!(answer.output_text, "Created hello.txt.");
+    let sent = env.codex.requests();
+    let (first, second) =
+        (sent[sent.len() - 2].json.clone().unwrap(), sent[sent.len() - 1].json.clone().unwrap());
+    assert_eq!(
+        first["tools"][0],
+        json!({"type": "custom", "name": "apply_patch", "description": "Edit files with a patch."})
+    );
+    let input = second["input"].as_array().unwrap();
+    assert_eq!(input[1]["type"], "custom_tool_call", "the call goes back as the model made it");
+    assert_eq!(
+        input[2],
+        json!({"type": "custom_tool_call_output", "call_id": "call_q", "output": "applied 4 lines"})
     );
 }
 
