@@ -767,28 +767,16 @@ impl EventMapper {
                 self.reasoning_delta(key, &e.delta, source, out);
             }
             BackendEvent::FunctionCallArgumentsDelta(e) => {
-                self.arguments_delta(
-                    e.item_id.as_deref(),
-                    e.call_id.as_deref(),
-                    e.delta.as_str().into(),
-                    false,
-                    source,
-                    out,
-                );
+                let (item_id, call_id) = (e.item_id.as_deref(), e.call_id.as_deref());
+                self.arguments_delta(item_id, call_id, e.delta.as_str().into(), false, source, out);
             }
             BackendEvent::FunctionCallArgumentsDone(e) => {
                 let ids = (e.item_id.as_deref(), e.call_id.as_deref());
                 self.arguments_done(ids, e.name.as_deref(), &e.arguments, false, source, out);
             }
             BackendEvent::CustomToolCallInputDelta(e) => {
-                self.arguments_delta(
-                    e.item_id.as_deref(),
-                    e.call_id.as_deref(),
-                    e.delta.as_str().into(),
-                    true,
-                    source,
-                    out,
-                );
+                let (item_id, call_id) = (e.item_id.as_deref(), e.call_id.as_deref());
+                self.arguments_delta(item_id, call_id, e.delta.as_str().into(), true, source, out);
             }
             BackendEvent::CustomToolCallInputDone(e) => {
                 let ids = (e.item_id.as_deref(), e.call_id.as_deref());

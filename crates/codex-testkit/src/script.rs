@@ -270,43 +270,40 @@ impl Script {
     }
 
     /// A function call whose arguments stream in pieces, then `output_item.done`.
-    pub fn function_call(mut self, call_id: &str, name: &str, arguments: &str) -> Script {
-        let index = self.next_index();
-        let item_id = format!("fc_{}_{index}", self.id);
-        self.events.push(json!({"type": "response.output_item.added", "output_index": index, "item": {
-            "type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": "",
-            "status": "in_progress"}}));
-        let bytes: Vec<char> = arguments.chars().collect();
-        for piece in bytes.chunks(8) {
-            self.events.push(json!({"type": "response.function_call_arguments.delta", "item_id": item_id,
-                "output_index": index, "delta": piece.iter().collect::<String>()}));
-        }
-        self.events.push(json!({"type": "response.function_call_arguments.done", "item_id": item_id,
-            "output_index": index, "arguments": arguments}));
-        self.events.push(json!({"type": "response.output_item.done", "output_index": index, "item": {
-            "type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": arguments,
-            "status": "completed"}}));
-        self
+    pub fn function_call(self, call_id: &str, name: &str, arguments: &str) -> Script {
+        self.tool_call(Call::Function, call_id, name, arguments)
     }
 
     /// A custom (freeform) tool's call, such as `apply_patch`: its input streams in pieces
     /// (`response.custom_tool_call_input.delta`, then `.done`), then `output_item.done`.
-    pub fn custom_tool_call(mut self, call_id: &str, name: &str, input: &str) -> Script {
+    pub fn custom_tool_call(self, call_id: &str, name: &str, input: &str) -> Script {
+        self.tool_call(Call::Custom, call_id, name, input)
+    }
+
+    /// A tool call of either kind: added, its text in 8-character pieces, its text whole, done.
+    fn tool_call(mut self, call: Call, call_id: &str, name: &str, text: &str) -> Script {
+        let (item_type, prefix, field, events) = match call {
+            Call::Function => ("function_call", "fc", "arguments", "response.function_call_arguments"),
+            Call::Custom => ("custom_tool_call", "ctc", "input", "response.custom_tool_call_input"),
+        };
         let index = self.next_index();
-        let item_id = format!("ctc_{}_{index}", self.id);
-        self.events.push(json!({"type": "response.output_item.added", "output_index": index, "item": {
-            "type": "custom_tool_call", "id": item_id, "call_id": call_id, "name": name, "input": "",
-            "status": "in_progress"}}));
-        let chars: Vec<char> = input.chars().collect();
+        let item_id = format!("{prefix}_{}_{index}", self.id);
+        let item = |text: &str, status: &str| {
+            let mut item = json!({"type": item_type, "id": item_id, "call_id": call_id, "name": name});
+            item[field] = json!(text);
+            item["status"] = json!(status);
+            item
+        };
+        self.events.push(json!({"type": "response.output_item.added", "output_index": index, "item": item("", "in_progress")}));
+        let chars: Vec<char> = text.chars().collect();
         for piece in chars.chunks(8) {
-            self.events.push(json!({"type": "response.custom_tool_call_input.delta", "item_id": item_id,
+            self.events.push(json!({"type": format!("{events}.delta"), "item_id": item_id,
                 "output_index": index, "delta": piece.iter().collect::<String>()}));
         }
-        self.events.push(json!({"type": "response.custom_tool_call_input.done", "item_id": item_id,
-            "output_index": index, "input": input}));
-        self.events.push(json!({"type": "response.output_item.done", "output_index": index, "item": {
-            "type": "custom_tool_call", "id": item_id, "call_id": call_id, "name": name, "input": input,
-            "status": "completed"}}));
+        let mut done = json!({"type": format!("{events}.done"), "item_id": item_id, "output_index": index});
+        done[field] = json!(text);
+        self.events.push(done);
+        self.events.push(json!({"type": "response.output_item.done", "output_index": index, "item": item(text, "completed")}));
         self
     }
 
@@ -368,6 +365,15 @@ impl Script {
         json!({"id": self.id, "object": "response", "created_at": crate::registry::now(), "status": status,
             "model": self.model, "output": output, "usage": self.usage, "error": null})
     }
+}
+
+/// The kinds of tool call a script makes.
+#[derive(Clone, Copy)]
+enum Call {
+    /// `function_call`, with JSON `arguments`.
+    Function,
+    /// `custom_tool_call`, with a free-form `input`.
+    Custom,
 }
 
 /// Splits text into word-sized pieces that keep every character.
