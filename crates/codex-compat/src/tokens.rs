@@ -9,8 +9,10 @@
 //!   `assistant`, `system`, `developer`: 1 each) + the tokens of its text (all text parts
 //!   joined without separator; image parts and unknown parts count 0 — their cost is not
 //!   knowable offline).
-//! * A `function_call` item costs 3 + tokens of its name + tokens of its arguments text.
-//! * A `function_call_output` item costs 3 + tokens of its output (text, or its text parts).
+//! * A `function_call` item costs 3 + tokens of its name + tokens of its arguments text; a
+//!   custom tool's `custom_tool_call`, 3 + tokens of its name + tokens of its input.
+//! * A `function_call_output` item costs 3 + tokens of its output (text, or its text parts); a
+//!   `custom_tool_call_output` with a text output, 3 + tokens of that text.
 //! * A `reasoning` item costs 3 + tokens of its summary text and raw reasoning text; its
 //!   `encrypted_content` is opaque and counts 0.
 //! * Any other item costs 3 + tokens of its compact JSON.
@@ -86,9 +88,22 @@ pub fn count_item_tokens(item: &Item) -> u64 {
             count_text_tokens(&reasoning.summary_text())
                 + reasoning.content.as_deref().map(|parts| count_text_tokens(&parts_text(parts))).unwrap_or(0)
         }
-        other => count_text_tokens(&serde_json::to_string(other).unwrap_or_default()),
+        other => custom_call_tokens(other)
+            .unwrap_or_else(|| count_text_tokens(&serde_json::to_string(other).unwrap_or_default())),
     };
     TOKENS_PER_MESSAGE + body
+}
+
+/// The tokens of a custom tool's call (name and input) or of its text output; `None` for
+/// any other item.
+fn custom_call_tokens(item: &Item) -> Option<u64> {
+    let Item::Unknown(raw) = item else { return None };
+    let text = |key: &str| raw.get(key).and_then(serde_json::Value::as_str);
+    match raw.get("type").and_then(serde_json::Value::as_str)? {
+        "custom_tool_call" => Some(count_text_tokens(text("name")?) + count_text_tokens(text("input")?)),
+        "custom_tool_call_output" => Some(count_text_tokens(text("output")?)),
+        _ => None,
+    }
 }
 
 /// The tokens a tool definition costs: those of its compact JSON.

@@ -87,9 +87,24 @@ fn tools_and_other_items() {
     .into();
     assert_eq!(count_item_tokens(&reasoning), 3 + 2, "encrypted content is not counted");
     let unknown: Item =
-        serde_json::from_value(json!({"type": "custom_tool_call", "name": "x", "input": "y"})).expect("item");
+        serde_json::from_value(json!({"type": "web_search_call", "id": "ws_1", "status": "completed"}))
+            .expect("item");
     let unknown_json = serde_json::to_string(&unknown).expect("json");
     assert_eq!(count_item_tokens(&unknown), 3 + count_text_tokens(&unknown_json));
+
+    // A custom tool's call and its answer count as a function's do: name and input, output.
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch";
+    let custom: Item = serde_json::from_value(
+        json!({"type": "custom_tool_call", "id": "ctc_1", "call_id": "c2", "name": "apply_patch", "input": patch}),
+    )
+    .expect("item");
+    assert_eq!(count_item_tokens(&custom), 3 + count_text_tokens("apply_patch") + count_text_tokens(patch));
+    let answer: Item = ToolResult::custom("c2", "Done.").into();
+    assert_eq!(count_item_tokens(&answer), 3 + count_text_tokens("Done."));
+    // Without the text fields it is counted by its JSON, as any other item.
+    let odd: Item =
+        serde_json::from_value(json!({"type": "custom_tool_call", "name": "x", "input": 7})).expect("item");
+    assert_eq!(count_item_tokens(&odd), 3 + count_text_tokens(&serde_json::to_string(&odd).expect("json")));
 }
 
 #[test]
