@@ -132,7 +132,8 @@ struct Written {
 /// What waiters watch.
 #[derive(Debug, Clone, Copy, Default)]
 struct Progress {
-    /// Every turn up to this sequence number has had its write attempted.
+    /// Every turn up to this sequence number has been written, or kept to be written again
+    /// (after its write failed, or behind a kept turn of its store).
     attempted: u64,
     /// Rounds of writing the writer has finished (each after a batch of turns or a retry).
     rounds: u64,
@@ -289,10 +290,13 @@ impl Drop for Recorder {
 /// The writer thread: writes the turns handed over, a batch at a time, and writes again the
 /// turns of a failed write (see [`Recorder`]) until they are written or the recorder stops.
 fn run_writer(rx: &mpsc::Receiver<Message>, written: &Written) {
+    use std::time::Instant;
+
     // Turns whose write failed, oldest first: written before any later turn of their store,
     // so that a turn continuing one of them finds it.
     let mut kept: Vec<Job> = Vec::new();
     let mut pause = RETRY_FIRST;
+    let mut next_retry = Instant::now();
     loop {
         let first = if kept.is_empty() {
             match rx.recv() {
@@ -300,13 +304,13 @@ fn run_writer(rx: &mpsc::Receiver<Message>, written: &Written) {
                 Err(mpsc::RecvError) => return,
             }
         } else {
-            match rx.recv_timeout(pause) {
+            match rx.recv_timeout(next_retry.saturating_duration_since(Instant::now())) {
                 Ok(message) => Some(message),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
                 // The recorder stops: one last attempt.
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let mut last = std::mem::take(&mut kept);
-                    write_batch(&mut last, &mut kept, written);
+                    write_batch(&mut last, &mut kept, Vec::new(), written);
                     if !kept.is_empty() {
                         tracing::error!(
                             responses = kept.len(),
@@ -320,13 +324,25 @@ fn run_writer(rx: &mpsc::Receiver<Message>, written: &Written) {
         if matches!(first, Some(Message::Turn(_))) {
             std::thread::park_timeout(GATHER);
         }
+        // The kept turns are tried again when their pause is over or someone waits for them.
+        let mut retry = !matches!(first, Some(Message::Turn(_))) || Instant::now() >= next_retry;
         let mut batch = std::mem::take(&mut kept);
-        let retrying = !batch.is_empty();
-        batch.extend(first.into_iter().chain(rx.try_iter()).filter_map(|message| match message {
-            Message::Turn(job) => Some(job),
-            Message::Retry => None,
-        }));
-        write_batch(&mut batch, &mut kept, written);
+        let mut failing: Vec<CompatStore> = Vec::new();
+        for (_, store, _) in &batch {
+            if !failing.iter().any(|f| f.same_handle(store)) {
+                failing.push(store.clone());
+            }
+        }
+        for message in first.into_iter().chain(rx.try_iter()) {
+            match message {
+                Message::Turn(job) => batch.push(job),
+                Message::Retry => retry = true,
+            }
+        }
+        // Until then their stores are not tried for new turns either (a store another process
+        // keeps locked takes the whole busy deadline to fail): those wait behind them.
+        let waiting = if retry { Vec::new() } else { failing };
+        let failed = write_batch(&mut batch, &mut kept, waiting, written);
         if kept.len() > KEPT_MAX {
             let lost = kept.len() - KEPT_MAX;
             kept.drain(..lost);
@@ -335,20 +351,27 @@ fn run_writer(rx: &mpsc::Receiver<Message>, written: &Written) {
                 "gave up recording responses for previous_response_id: the store could not be written"
             );
         }
-        pause = match (kept.is_empty(), retrying) {
-            (true, _) => RETRY_FIRST,
-            (false, true) => (pause * 2).min(RETRY_MAX),
-            (false, false) => pause,
-        };
+        if kept.is_empty() {
+            pause = RETRY_FIRST;
+        } else if failed {
+            next_retry = Instant::now() + pause;
+            pause = (pause * 2).min(RETRY_MAX);
+        }
         written.round_done(kept.len());
     }
 }
 
 /// Writes `batch` one transaction per run of turns of one store, moving the turns of each
-/// failed run to `kept`, and marks each run attempted. Once a store failed, its later turns
-/// in the batch are kept unattempted, so that its turns are written in order.
-fn write_batch(batch: &mut Vec<Job>, kept: &mut Vec<Job>, written: &Written) {
-    let mut failed: Vec<CompatStore> = Vec::new();
+/// failed run to `kept`, and marks each run attempted; `true` when a write failed. The turns
+/// of the stores in `waiting`, and of a store once it failed, are kept unattempted, so that
+/// each store's turns are written in order.
+fn write_batch(
+    batch: &mut Vec<Job>,
+    kept: &mut Vec<Job>,
+    mut waiting: Vec<CompatStore>,
+    written: &Written,
+) -> bool {
+    let mut failed = false;
     while !batch.is_empty() {
         let len = batch
             .windows(2)
@@ -357,7 +380,7 @@ fn write_batch(batch: &mut Vec<Job>, kept: &mut Vec<Job>, written: &Written) {
         let run: Vec<Job> = batch.drain(..len).collect();
         let store = run[0].1.clone();
         let last = run[run.len() - 1].0;
-        if failed.iter().any(|f| f.same_handle(&store)) {
+        if waiting.iter().any(|w| w.same_handle(&store)) {
             kept.extend(run);
         } else {
             // A panic in one write must not stop the others, nor leave a continuing request
@@ -365,11 +388,13 @@ fn write_batch(batch: &mut Vec<Job>, kept: &mut Vec<Job>, written: &Written) {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_turns(&run)));
             if let Ok(Err(())) = outcome {
                 kept.extend(run);
-                failed.push(store);
+                waiting.push(store);
+                failed = true;
             }
         }
         written.mark(last);
     }
+    failed
 }
 
 /// Stores turns of one store in one transaction. `Err` when the transaction failed, and
