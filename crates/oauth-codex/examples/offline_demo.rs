@@ -1,6 +1,6 @@
 //! A tour with no account: starts loopback fakes of the OAuth server and the Codex backend
-//! in-process, signs in against them, and shows streaming, a tool call round trip and
-//! structured output.
+//! in-process, signs in against them, and shows streaming, a tool call round trip, a custom
+//! tool in a tool loop and structured output.
 //!
 //! `cargo run -p oauth-codex --example offline_demo`
 
@@ -86,6 +86,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let answer =
         client.responses().create(ResponseCreateParams::new("gpt-5.2-codex", history).tool(weather)).await?;
     println!("{}", answer.output_text);
+
+    // A custom (freeform) tool in a tool loop: the model sends it text (a patch), not JSON.
+    let tools = oauth_codex::ToolBox::new().custom_tool("apply_patch", "Edit files with a patch", |patch| {
+        Ok(format!("applied a patch of {} lines", patch.lines().count()))
+    });
+    let patch = "*** Begin Patch\n*** Add File: hello.txt\n+Hello\n*** End Patch";
+    codex.enqueue(Reply::stream(
+        Script::new("resp_patch").custom_tool_call("call_2", "apply_patch", patch).completed(),
+    ));
+    codex.enqueue(Reply::stream(Script::new("resp_patched").text("Created hello.txt.").completed()));
+    let patched = client
+        .responses()
+        .run_tools(ResponseCreateParams::new("gpt-5.2-codex", "Create hello.txt"), &tools, 3)
+        .await?;
+    println!("{}", patched.output_text);
 
     // 4. Structured output into a Rust type.
     codex.enqueue(Reply::stream(
