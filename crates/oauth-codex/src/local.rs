@@ -81,7 +81,7 @@ pub(crate) struct Turn {
 /// order, and writes them again before any later turn of their store, after a growing pause
 /// ([`RETRY_FIRST`] to [`RETRY_MAX`]), at once when a request continues a turn, and a last
 /// time when the recorder stops. Only past [`KEPT_MAX`] waiting turns are the oldest given up,
-/// with a warning.
+/// with an error in the log.
 #[derive(Debug)]
 pub(crate) struct Recorder {
     queue: Mutex<Option<(mpsc::Sender<Message>, JoinHandle<()>)>>,
